@@ -1,0 +1,46 @@
+# Bureau: `make demo` to run it, `make test` to test it. Needs only Python 3.11.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint format requirements stop status env clean
+
+$(STAMP): requirements-dev.txt requirements.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=python3"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+.env:
+	$(BIN)/python -m bureau.devenv
+
+env: $(STAMP) .env
+
+demo: env
+	$(BIN)/python -m bureau.demo
+
+test: env
+	$(BIN)/python -m bureau.embedded run -- $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+requirements: $(STAMP)
+	$(BIN)/pip-compile -q --strip-extras --no-header -o requirements.txt requirements.in
+	$(BIN)/pip-compile -q --strip-extras --no-header -o requirements-dev.txt requirements-dev.in
+
+status: $(STAMP)
+	$(BIN)/python -m bureau.embedded status
+
+stop: $(STAMP)
+	$(BIN)/python -m bureau.embedded stop
+
+clean: stop
+	rm -rf .data staticfiles

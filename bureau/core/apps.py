@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "bureau.core"
+    label = "core"
+    verbose_name = "Bureau core"
+
+    def ready(self) -> None:
+        from bureau.core import middleware  # noqa: F401  (connects request_finished)
+        from bureau.core.logging import install_request_id_record_factory
+
+        install_request_id_record_factory()

@@ -1,0 +1,6 @@
+"""Per-request context carried in contextvars (request id, client IP)."""
+
+from contextvars import ContextVar
+
+request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+client_ip_var: ContextVar[str | None] = ContextVar("client_ip", default=None)

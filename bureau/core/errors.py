@@ -1,0 +1,226 @@
+"""Domain errors and the one place that turns any error into the API problem body.
+
+Every error under /api/ answers the same JSON shape (see shared API.md):
+{"code": "...", "detail": "human sentence", "errors": {"field": ["..."]},
+ "request_id": "..."} -- never an HTML page, never a bare 500.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+
+from bureau.core.context import request_id_var
+
+logger = logging.getLogger("bureau.api")
+
+
+class BureauError(Exception):
+    """A refusal the caller can act on. Services raise these; views never build them."""
+
+    status_code = 400
+    code = "bad_request"
+    default_detail = "The request could not be processed."
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: dict[str, list[str]] | None = None,
+        code: str | None = None,
+    ) -> None:
+        self.detail = detail or self.default_detail
+        self.errors = errors or {}
+        if code:
+            self.code = code
+        super().__init__(self.detail)
+
+
+class ValidationFailed(BureauError):
+    code = "validation_error"
+    default_detail = "Some fields are invalid."
+
+
+class NotFound(BureauError):
+    status_code = 404
+    code = "not_found"
+    default_detail = "Not found."
+
+
+class Conflict(BureauError):
+    status_code = 409
+    code = "conflict"
+    default_detail = "The request conflicts with the current state."
+
+
+class Forbidden(BureauError):
+    status_code = 403
+    code = "permission_denied"
+    default_detail = "You do not have permission to perform this action."
+
+
+class TooLarge(BureauError):
+    status_code = 413
+    code = "too_large"
+    default_detail = "The upload is too large."
+
+
+class UnsupportedMedia(BureauError):
+    status_code = 415
+    code = "unsupported_media_type"
+    default_detail = "This media type is not supported."
+
+
+class RateLimited(BureauError):
+    status_code = 429
+    code = "rate_limited"
+    default_detail = "Too many requests; slow down."
+
+    def __init__(self, retry_after: float, detail: str | None = None) -> None:
+        self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__(detail)
+
+
+class ApiForbidden(drf.PermissionDenied):
+    """A 403 raised while authenticating (suspended member, address not allowed).
+
+    DRF only lets APIException subclasses out of an authenticator with their status.
+    """
+
+    status_code = 403
+    default_code = "permission_denied"
+    default_detail = "You do not have permission to perform this action."
+
+
+_DRF_CODES: list[tuple[type[Exception], str]] = [
+    (drf.NotAuthenticated, "not_authenticated"),
+    (drf.AuthenticationFailed, "invalid_key"),
+    (drf.PermissionDenied, "permission_denied"),
+    (drf.NotFound, "not_found"),
+    (drf.MethodNotAllowed, "method_not_allowed"),
+    (drf.UnsupportedMediaType, "unsupported_media_type"),
+    (drf.NotAcceptable, "not_acceptable"),
+    (drf.Throttled, "rate_limited"),
+    (drf.ParseError, "parse_error"),
+    (drf.ValidationError, "validation_error"),
+]
+# Generic codes; a specific one a DRF exception carries (key_expired) is kept.
+_GENERIC_DRF_CODES = {
+    "error",
+    "invalid",
+    "authentication_failed",
+    "not_authenticated",
+    "permission_denied",
+    "not_found",
+    "method_not_allowed",
+    "unsupported_media_type",
+    "not_acceptable",
+    "throttled",
+    "parse_error",
+}
+
+
+def _flatten_errors(detail, prefix: str = "") -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        out: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            out.update(_flatten_errors(value, name))
+        return out
+    if isinstance(detail, list):
+        if all(not isinstance(item, (dict, list)) for item in detail):
+            return {prefix or "non_field_errors": [str(item) for item in detail]}
+        out = {}
+        for index, item in enumerate(detail):
+            out.update(
+                _flatten_errors(item, f"{prefix}[{index}]" if prefix else str(index))
+            )
+        return out
+    return {prefix or "non_field_errors": [str(detail)]}
+
+
+def problem_body(code: str, detail: str, errors: dict | None = None) -> dict:
+    return {
+        "code": code,
+        "detail": detail,
+        "errors": errors or {},
+        "request_id": request_id_var.get(),
+    }
+
+
+def _drf_code(exc: drf.APIException) -> str:
+    own = exc.get_codes()
+    if isinstance(own, str) and own not in _GENERIC_DRF_CODES:
+        return own
+    for exc_class, code in _DRF_CODES:
+        if isinstance(exc, exc_class):
+            return code
+    return "error"
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response:
+    headers: dict[str, str] = {}
+    if isinstance(exc, Http404):
+        exc = NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = Forbidden()
+
+    if isinstance(exc, BureauError):
+        status, code = exc.status_code, exc.code
+        body = problem_body(code, exc.detail, exc.errors)
+        if isinstance(exc, RateLimited):
+            headers["Retry-After"] = str(exc.retry_after)
+    elif isinstance(exc, drf.APIException):
+        status, code = exc.status_code, _drf_code(exc)
+        if isinstance(exc, drf.ValidationError):
+            body = problem_body(
+                code, "Some fields are invalid.", _flatten_errors(exc.detail)
+            )
+        else:
+            body = problem_body(code, str(exc.detail))
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(math.ceil(exc.wait))
+    else:
+        logger.exception("unhandled error in API view", exc_info=exc)
+        status, code = 500, "server_error"
+        body = problem_body(code, "An unexpected error occurred; it has been logged.")
+    # Imported here: rest_framework.views reads the auth classes at import time,
+    # and those import this module.
+    from rest_framework.views import set_rollback
+
+    set_rollback()
+    return Response(body, status=status, headers=headers)
+
+
+def _wants_json(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def handler404(request, exception=None):
+    if _wants_json(request):
+        return JsonResponse(problem_body("not_found", "Not found."), status=404)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def api_not_found(request, *args, **kwargs):
+    return JsonResponse(problem_body("not_found", "Not found."), status=404)
+
+
+def handler500(request):
+    if _wants_json(request):
+        body = problem_body(
+            "server_error", "An unexpected error occurred; it has been logged."
+        )
+        return JsonResponse(body, status=500)
+    from django.views.defaults import server_error
+
+    return server_error(request)

@@ -1,0 +1,80 @@
+"""`Authorization: Bearer bk_<prefix>_<secret>` for member systems."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+
+from rest_framework import authentication
+from rest_framework.exceptions import AuthenticationFailed
+
+from bureau.audit.services import audit_record
+from bureau.core.errors import ApiForbidden
+from bureau.core.middleware import client_ip
+from members import keys
+from members.models import ApiKey
+from members.principals import KeyPrincipal
+from members.services import api_key_touch
+
+logger = logging.getLogger("bureau.auth")
+
+
+def _address_allowed(address: str | None, networks: list[str]) -> bool:
+    if not networks:
+        return True
+    if not address:
+        return False
+    ip = ipaddress.ip_address(address)
+    return any(ip in ipaddress.ip_network(network) for network in networks)
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate_header(self, request) -> str:
+        return f'{self.keyword} realm="api"'
+
+    def _fail(self, request, code: str, detail: str, key: ApiKey | None = None):
+        logger.info("api key refused", extra={"kv": {"code": code}})
+        audit_record(
+            actor=key,
+            action="auth.failed",
+            details={"reason": code, "path": request.path[:200]},
+        )
+        raise AuthenticationFailed(detail, code=code)
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None  # not ours: session auth may still apply
+        if len(header) != 2:
+            self._fail(request, "invalid_key", "Malformed Authorization header.")
+        try:
+            parsed = keys.parse_key(header[1].decode("ascii"))
+        except UnicodeDecodeError:
+            parsed = None
+        if parsed is None:
+            self._fail(request, "invalid_key", "The API key is not valid.")
+        key = (
+            ApiKey.objects.select_related("member").filter(prefix=parsed.prefix).first()
+        )
+        # Same answer for unknown prefix and wrong secret: nothing to learn by probing.
+        if key is None or not keys.secret_matches(parsed.secret, key.secret_hash):
+            self._fail(request, "invalid_key", "The API key is not valid.")
+        if key.is_revoked:
+            self._fail(request, "key_revoked", "This API key has been revoked.", key)
+        if key.is_expired():
+            self._fail(request, "key_expired", "This API key has expired.", key)
+        if not _address_allowed(client_ip(request), key.allowed_networks):
+            audit_record(
+                actor=key,
+                action="auth.failed",
+                details={"reason": "address_not_allowed", "path": request.path[:200]},
+            )
+            raise ApiForbidden("This API key may not be used from this address.")
+        if not key.member.is_active:
+            raise ApiForbidden(
+                "Your member platform is suspended.", code="member_suspended"
+            )
+        api_key_touch(key=key)
+        return KeyPrincipal(key), key

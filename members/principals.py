@@ -1,0 +1,33 @@
+"""Who is calling: a logged-in User, or a member system holding an API key."""
+
+from __future__ import annotations
+
+from members.models import ApiKey, Member
+
+
+class KeyPrincipal:
+    """`request.user` for API-key requests. Not a User: keys have scopes, not roles."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    is_staff = False
+    is_superuser = False
+    is_bureau_staff = False
+    role = ""
+    pk = None
+    id = None
+
+    def __init__(self, api_key: ApiKey) -> None:
+        self.api_key = api_key
+        self.member: Member = api_key.member
+        self.member_id = api_key.member_id
+
+    def __str__(self) -> str:
+        return f"key:{self.api_key.prefix}"
+
+    def get_username(self) -> str:
+        return str(self)
+
+    def has_perm(self, perm: str, obj=None) -> bool:
+        return False

@@ -1,0 +1,1 @@
+"""Queries, inquiries, credit reports, screening, watchlists and webhooks (to come)."""

@@ -1,0 +1,75 @@
+"""Shared fixtures. Everything runs against real PostgreSQL and Redis; tests that need
+the broker start a real Celery worker (no eager mode)."""
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from tests.factories import MemberFactory, UserFactory, issue_key
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def acme(db):
+    return MemberFactory(code="acme", name="Acme Lending")
+
+
+@pytest.fixture
+def globex(db):
+    return MemberFactory(code="globex", name="Globex Credit")
+
+
+@pytest.fixture
+def alice(acme):
+    """Alice is Acme's member admin."""
+    return UserFactory(username="alice", role="member_admin", member=acme)
+
+
+@pytest.fixture
+def bob(acme):
+    """Bob is an analyst at Acme: Alice's teammate."""
+    return UserFactory(username="bob", role="analyst", member=acme)
+
+
+@pytest.fixture
+def charlie(globex):
+    """Charlie is Globex's member admin: a stranger to Acme."""
+    return UserFactory(username="charlie", role="member_admin", member=globex)
+
+
+@pytest.fixture
+def acme_key(acme):
+    return issue_key(acme)
+
+
+def bearer(full_key: str) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Bearer {full_key}"}
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real Celery worker (thread) consuming from the real Redis broker."""
+    from celery.contrib.testing.worker import start_worker
+
+    from bureau.celery import app
+
+    app.loader.import_default_modules()
+    with start_worker(
+        app,
+        pool="threads",
+        concurrency=2,
+        perform_ping_check=False,
+        shutdown_timeout=30,
+        queues=["default", "ingest", "aggregate", "notify", "maintenance"],
+    ) as worker:
+        yield worker

@@ -1,0 +1,132 @@
+"""Every error under /api/ is the same JSON problem body, with a request id."""
+
+import pytest
+from django.urls import path
+from rest_framework.views import APIView
+
+from members.permissions import ANY_SCOPE, RoleOrScope
+from tests.conftest import bearer
+
+
+class Boom(APIView):
+    permission_classes = [RoleOrScope]
+    required_scope = ANY_SCOPE
+
+    def get(self, request):
+        raise RuntimeError("kaboom: something internal")
+
+
+urlpatterns = [path("api/v1/boom/", Boom.as_view())]
+
+
+def assert_problem(response, status: int, code: str):
+    assert response.status_code == status
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert set(body) >= {"code", "detail", "errors", "request_id"}
+    assert body["code"] == code
+    assert body["request_id"] == response["X-Request-ID"]
+    return body
+
+
+@pytest.mark.django_db
+def test_validation_error_when_bad_input_returns_400_with_field_errors(
+    api_client, alice
+):
+    api_client.force_login(alice)
+    body = assert_problem(
+        api_client.post("/api/v1/keys/", {"name": ""}, format="json"),
+        400,
+        "validation_error",
+    )
+    assert "name" in body["errors"] and "scopes" in body["errors"]
+
+
+@pytest.mark.django_db
+def test_unauthenticated_when_no_credentials_returns_401(api_client):
+    assert_problem(api_client.get("/api/v1/members/me/"), 401, "not_authenticated")
+
+
+@pytest.mark.django_db
+def test_forbidden_when_role_lacks_right_returns_403(api_client, bob):
+    api_client.force_login(bob)
+    assert_problem(api_client.get("/api/v1/keys/"), 403, "permission_denied")
+
+
+@pytest.mark.django_db
+def test_not_found_when_route_unknown_returns_404_json(api_client):
+    assert_problem(api_client.get("/api/v1/no-such-thing/"), 404, "not_found")
+
+
+@pytest.mark.django_db
+def test_not_found_when_object_missing_returns_404(api_client, alice):
+    api_client.force_login(alice)
+    assert_problem(api_client.get("/api/v1/keys/999999/"), 404, "not_found")
+
+
+@pytest.mark.django_db
+def test_method_not_allowed_returns_405(api_client, alice):
+    api_client.force_login(alice)
+    assert_problem(
+        api_client.put("/api/v1/members/me/", {}, format="json"),
+        405,
+        "method_not_allowed",
+    )
+
+
+@pytest.mark.django_db
+def test_unsupported_media_type_returns_415(api_client, alice):
+    api_client.force_login(alice)
+    response = api_client.post(
+        "/api/v1/keys/", data="name=x", content_type="text/plain"
+    )
+    assert_problem(response, 415, "unsupported_media_type")
+
+
+@pytest.mark.django_db
+def test_malformed_json_returns_400_parse_error(api_client, alice):
+    api_client.force_login(alice)
+    response = api_client.post(
+        "/api/v1/keys/", data="{not json", content_type="application/json"
+    )
+    assert_problem(response, 400, "parse_error")
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("tests.core.test_errors")
+def test_unexpected_exception_returns_500_json_and_is_logged(
+    api_client, acme_key, caplog
+):
+    _, full_key = acme_key
+    response = api_client.get("/api/v1/boom/", **bearer(full_key))
+    body = assert_problem(response, 500, "server_error")
+    assert "kaboom" not in body["detail"]
+    logged = [r for r in caplog.records if r.name == "bureau.api"]
+    assert logged and logged[0].exc_info is not None
+
+
+@pytest.mark.django_db
+def test_request_id_when_sent_is_echoed(api_client):
+    response = api_client.get("/api/v1/members/me/", HTTP_X_REQUEST_ID="trace-abc.123")
+    assert response["X-Request-ID"] == "trace-abc.123"
+    assert response.json()["request_id"] == "trace-abc.123"
+
+
+@pytest.mark.django_db
+def test_request_id_when_absent_or_unsafe_is_generated(api_client):
+    first = api_client.get("/api/v1/members/me/")
+    unsafe = api_client.get(
+        "/api/v1/members/me/", HTTP_X_REQUEST_ID="bad id\nwith newline"
+    )
+    assert len(first["X-Request-ID"]) == 32
+    assert (
+        unsafe["X-Request-ID"] != "bad id\nwith newline"
+        and len(unsafe["X-Request-ID"]) == 32
+    )
+
+
+@pytest.mark.django_db
+def test_log_lines_when_request_logged_carry_request_id(api_client, caplog):
+    api_client.get("/api/v1/members/me/", HTTP_X_REQUEST_ID="trace-log-1")
+    lines = [r for r in caplog.records if r.name == "django.request"]
+    assert lines and all(getattr(r, "request_id", None) == "trace-log-1" for r in lines)

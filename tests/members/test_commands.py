@@ -1,0 +1,122 @@
+"""Scripting commands: the useful value is the last line of stdout."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from members.keys import parse_key, secret_matches
+from members.models import ApiKey, Member, User
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args, stdin: str | None = None, monkeypatch=None) -> list[str]:
+    out = io.StringIO()
+    if stdin is not None:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    call_command(*args, stdout=out)
+    return out.getvalue().strip().splitlines()
+
+
+def test_create_member_when_new_prints_code_last():
+    lines = run(
+        "create_member",
+        "--code",
+        "acme",
+        "--name",
+        "Acme Lending",
+        "--kind",
+        "micro_lender",
+    )
+    assert lines[-1] == "acme"
+    assert Member.objects.get(code="acme").kind == "micro_lender"
+
+
+def test_create_member_when_code_taken_fails_clearly(acme):
+    with pytest.raises(CommandError, match="already exists"):
+        run("create_member", "--code", "acme", "--name", "Again")
+
+
+def test_create_user_when_no_password_given_prints_generated_password_last(acme):
+    lines = run(
+        "create_user", "--username", "alice", "--member", "acme", "--role", "analyst"
+    )
+    user = User.objects.get(username="alice")
+    assert user.check_password(lines[-1])
+    assert user.member == acme and user.role == "analyst"
+
+
+def test_create_user_when_password_on_stdin_uses_it(acme, monkeypatch):
+    lines = run(
+        "create_user",
+        "--username",
+        "bob",
+        "--member",
+        "acme",
+        "--role",
+        "uploader",
+        "--password-stdin",
+        stdin="a-long-passphrase-42\n",
+        monkeypatch=monkeypatch,
+    )
+    assert lines[-1] == "bob"
+    assert User.objects.get(username="bob").check_password("a-long-passphrase-42")
+
+
+def test_create_user_when_bureau_role_given_member_is_refused(acme):
+    with pytest.raises(CommandError, match="bureau staff"):
+        run("create_user", "--username", "eve", "--member", "acme", "--role", "auditor")
+
+
+def test_create_user_when_weak_password_is_refused(acme, monkeypatch):
+    with pytest.raises(CommandError, match="password"):
+        run(
+            "create_user",
+            "--username",
+            "weak",
+            "--member",
+            "acme",
+            "--role",
+            "analyst",
+            "--password-stdin",
+            stdin="123\n",
+            monkeypatch=monkeypatch,
+        )
+
+
+def test_create_api_key_when_valid_prints_working_key_last(acme):
+    lines = run(
+        "create_api_key",
+        "--member",
+        "acme",
+        "--scopes",
+        "upload,query",
+        "--name",
+        "ci",
+        "--expires-days",
+        "90",
+    )
+    parsed = parse_key(lines[-1])
+    key = ApiKey.objects.get(prefix=parsed.prefix)
+    assert secret_matches(parsed.secret, key.secret_hash)
+    assert sorted(key.scopes) == ["query", "upload"] and key.name == "ci"
+    assert key.expires_at is not None
+
+
+def test_create_api_key_when_scope_unknown_fails(acme):
+    with pytest.raises(CommandError, match="scopes"):
+        run("create_api_key", "--member", "acme", "--scopes", "everything")
+
+
+def test_revoke_api_key_when_prefix_given_revokes_and_prints_prefix(acme):
+    full_key = run("create_api_key", "--member", "acme", "--scopes", "query")[-1]
+    prefix = parse_key(full_key).prefix
+    assert run("revoke_api_key", prefix)[-1] == prefix
+    assert ApiKey.objects.get(prefix=prefix).revoked_at is not None
+
+
+def test_revoke_api_key_when_unknown_fails():
+    with pytest.raises(CommandError, match="No API key"):
+        run("revoke_api_key", "deadbeef")
