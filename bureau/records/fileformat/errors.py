@@ -1,0 +1,69 @@
+"""Errors of a furnishing file: per-row (the batch goes on) and whole-file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Row error codes (RECORDS.md). ``REAGING`` needs the database and is checked
+# by the ingest service, not here.
+REQUIRED = "required"
+INVALID_FORMAT = "invalid_format"
+INVALID_CHECKSUM = "invalid_checksum"
+INVALID_CHOICE = "invalid_choice"
+OUT_OF_RANGE = "out_of_range"
+INCONSISTENT = "inconsistent"
+REAGING = "reaging"
+FUTURE_DATE = "future_date"
+TOO_OLD = "too_old"
+UNKNOWN_COLUMN = "unknown_column"
+ENCODING = "encoding"
+
+ROW_ERROR_CODES = (
+    REQUIRED,
+    INVALID_FORMAT,
+    INVALID_CHECKSUM,
+    INVALID_CHOICE,
+    OUT_OF_RANGE,
+    INCONSISTENT,
+    REAGING,
+    FUTURE_DATE,
+    TOO_OLD,
+    UNKNOWN_COLUMN,
+    ENCODING,
+)
+
+# File (batch) rejection codes.
+FILE_REJECTION_CODES = (
+    "empty_file",
+    "missing_columns",
+    "unknown_columns",
+    "encoding",
+    "unsupported_format",
+    "invalid_format",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """One failed check of one row; ``value`` is masked for id_number/phone."""
+
+    row: int
+    column: str
+    code: str
+    message: str
+    value: str
+
+
+class FileRejected(Exception):
+    """The whole file is refused; maps to a problem body (code, detail, errors)."""
+
+    def __init__(
+        self, code: str, detail: str, errors: dict[str, list[str]] | None = None
+    ) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.errors: dict[str, list[str]] = errors or {}
+
+    def __repr__(self) -> str:
+        return f"FileRejected(code={self.code!r}, detail={self.detail!r})"

@@ -1,0 +1,564 @@
+"""Streaming reader of furnishing files (CSV or JSON Lines, plain or gzip).
+
+The file is read in blocks of about 64 KiB that end on a line break, so memory
+stays bounded whatever the file size. Each block is decoded at once; only a
+block that fails to decode is decoded again line by line, so one bad line
+becomes one ``encoding`` row error and the rest of the file goes on.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import posixpath
+import re
+import zlib
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from bureau.records.fileformat.errors import (
+    ENCODING,
+    INVALID_FORMAT,
+    UNKNOWN_COLUMN,
+    FileRejected,
+    RowError,
+)
+from bureau.records.identity import mask_value_for_column, normalize_text
+
+__all__ = ("COLUMNS", "REQUIRED_COLUMNS", "RowStream", "detect_format", "open_rows")
+
+COLUMNS = (
+    "account_no",
+    "id_type",
+    "id_number",
+    "name",
+    "role",
+    "loan_type",
+    "currency",
+    "principal",
+    "balance",
+    "amount_overdue",
+    "days_overdue",
+    "status",
+    "classification",
+    "opened_on",
+    "due_on",
+    "first_delinquency_on",
+    "as_of",
+    "phone",
+    "payment_history",
+    "action",
+)
+REQUIRED_COLUMNS = (
+    "account_no",
+    "id_type",
+    "id_number",
+    "name",
+    "loan_type",
+    "principal",
+    "balance",
+    "amount_overdue",
+    "days_overdue",
+    "status",
+    "opened_on",
+    "as_of",
+)
+_COLUMN_SET = frozenset(COLUMNS)
+
+Row = tuple[int, dict[str, str] | None, list[RowError]]
+
+_BLOCK = 1 << 16
+_MAX_LINE = 1 << 20
+_GZIP_MAGIC = b"\x1f\x8b"
+_UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+_ENCODINGS = {
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "utf-8-sig": "utf-8",
+    "gbk": "gb18030",
+    "gb2312": "gb18030",
+    "gb18030": "gb18030",
+    "cp936": "gb18030",
+}
+# Name reported on RowStream.encoding for each codec used.
+_ENCODING_NAMES = {"utf-8": "utf-8", "gb18030": "gbk"}
+
+_CSV_EXTENSIONS = frozenset({".csv"})
+_JSONL_EXTENSIONS = frozenset({".jsonl", ".ndjson", ".json"})
+_CSV_TYPES = frozenset(
+    {
+        "text/csv",
+        "application/csv",
+        "text/x-csv",
+        "application/x-csv",
+        "text/comma-separated-values",
+    }
+)
+_JSONL_TYPES = frozenset(
+    {
+        "application/jsonl",
+        "application/x-jsonlines",
+        "application/jsonlines",
+        "application/x-ndjson",
+        "application/ndjson",
+        "application/json",
+        "text/jsonl",
+    }
+)
+_SUPPORTED = "Send CSV (.csv) or JSON Lines (.jsonl), optionally gzip-compressed."
+_DIGIT_RUN = re.compile(r"[0-9]{6,}")
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not allowed")
+
+
+_JSON = json.JSONDecoder(
+    parse_float=str, parse_int=str, parse_constant=_reject_constant
+)
+
+
+def detect_format(filename: str, content_type: str | None, head: bytes) -> str:
+    """Return "csv" or "jsonl": by extension, else content type, else content."""
+    name = (filename or "").strip().lower()
+    if name.endswith(".gz"):
+        name = name[:-3]
+    ext = posixpath.splitext(name)[1]
+    if ext in _CSV_EXTENSIONS:
+        return "csv"
+    if ext in _JSONL_EXTENSIONS:
+        return "jsonl"
+    ctype = (content_type or "").split(";", 1)[0].strip().lower()
+    if ctype in _CSV_TYPES:
+        return "csv"
+    if ctype in _JSONL_TYPES:
+        return "jsonl"
+    return _sniff(head)
+
+
+def _sniff(head: bytes) -> str:
+    data = head
+    if data[:2] == _GZIP_MAGIC:
+        try:
+            data = zlib.decompressobj(wbits=31).decompress(head, _BLOCK)
+        except zlib.error:
+            data = b""
+    if data.startswith(_UTF8_BOM):
+        data = data[3:]
+    data = data.lstrip()
+    if data[:1] == b"{":
+        return "jsonl"
+    if data[:1] == b"[":
+        raise FileRejected(
+            "unsupported_format",
+            f"A JSON array is not accepted: send one object per line. {_SUPPORTED}",
+        )
+    first_line = data.split(b"\n", 1)[0]
+    if data and b"\x00" not in data and b"," in first_line:
+        return "csv"
+    raise FileRejected(
+        "unsupported_format", f"The file format could not be recognised. {_SUPPORTED}"
+    )
+
+
+def open_rows(fileobj: BinaryIO, *, fmt: str, encoding: str | None = None) -> RowStream:
+    """Open a binary file (at position 0) as a stream of rows.
+
+    ``encoding`` is "utf-8", "gbk" or None to detect. Raises ``FileRejected``
+    when the file cannot be read at all (empty, bad header, undecodable).
+    """
+    if fmt not in ("csv", "jsonl"):
+        raise FileRejected(
+            "unsupported_format", f"Unknown format {fmt[:20]!r}. {_SUPPORTED}"
+        )
+    codec = None
+    if encoding:
+        codec = _ENCODINGS.get(encoding.strip().lower().replace("_", "-"))
+        if codec is None:
+            raise FileRejected(
+                "encoding",
+                "Unsupported encoding; use utf-8 or gbk.",
+                {"encoding": ["must be utf-8 or gbk"]},
+            )
+    counter = _CountingReader(fileobj)
+    buffered = io.BufferedReader(counter, _BLOCK)
+    binary: BinaryIO = buffered
+    if buffered.peek(2)[:2] == _GZIP_MAGIC:
+        binary = gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[assignment]
+    return RowStream(binary, counter, fmt=fmt, codec=codec)
+
+
+class _CountingReader(io.RawIOBase):
+    """Counts the bytes taken from the caller's file; never closes it."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self.bytes_read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self._raw.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self.bytes_read += n
+        return n
+
+
+def _split_lines(block: bytes) -> list[bytes]:
+    """Split on b"\\n" only (keeping it): quoted CSV fields may hold a lone \\r."""
+    parts = block.split(b"\n")
+    last = parts.pop()
+    lines = [part + b"\n" for part in parts]
+    if last:
+        lines.append(last)
+    return lines
+
+
+def _safe_name(name: str) -> str:
+    """A column name fit for an error body: cut, and digit runs masked.
+
+    A file without a header row has data (maybe identity numbers) as names.
+    """
+    name = name[:64]
+    if _DIGIT_RUN.search(name):
+        return mask_value_for_column("id_number", name)
+    return name
+
+
+def _normalize_header(name: str) -> str:
+    return normalize_text(name).lower()
+
+
+class RowStream:
+    """Iterator of ``(row_number, values | None, errors)``; row 1 = first data row.
+
+    ``values`` is None when the row could not be read (its errors say why).
+    Iterating may still raise ``FileRejected`` (a corrupt gzip stream).
+    Attributes: ``columns`` (header, or every column for JSON Lines),
+    ``encoding`` ("utf-8" or "gbk"; detection may settle on the first
+    non-ASCII block), ``bytes_read`` (from the caller's file, compressed).
+    """
+
+    def __init__(
+        self, binary: BinaryIO, counter: _CountingReader, *, fmt: str, codec: str | None
+    ) -> None:
+        self.format = fmt
+        self._binary = binary
+        self._counter = counter
+        self._codec = codec
+        self.encoding = _ENCODING_NAMES[codec or "utf-8"]
+        # Set by the line generator while it hands out a line that failed to
+        # decode or was too long; read and cleared by the row parser. The csv
+        # module pulls lines only for the record it builds, so a flag always
+        # belongs to the record being read.
+        self._line_error: tuple[str, str] | None = None
+        self._first_block = self._open_first_block()
+        self._lines = self._iter_lines()
+        self.columns: list[str]
+        if fmt == "csv":
+            self._reader = csv.reader(self._lines, strict=True)
+            self.columns = self._read_header()
+            self._rows: Iterator[Row] = self._iter_csv()
+        else:
+            self.columns = list(COLUMNS)
+            self._rows = self._iter_jsonl()
+
+    @property
+    def bytes_read(self) -> int:
+        return self._counter.bytes_read
+
+    def __iter__(self) -> RowStream:
+        return self
+
+    def __next__(self) -> Row:
+        return next(self._rows)
+
+    def close(self) -> None:
+        """Release the gzip wrapper (the caller's file stays open)."""
+        if isinstance(self._binary, gzip.GzipFile):
+            self._binary.close()
+
+    # -- bytes to lines -----------------------------------------------------
+
+    def _read_block(self) -> tuple[bytes, bool]:
+        """Next block ending on a line break; flag True when its last line was cut."""
+        try:
+            block = self._binary.read(_BLOCK)
+            if not block or block[-1:] == b"\n":
+                return block, False
+            tail = self._binary.readline(_MAX_LINE)
+            block += tail
+            if len(tail) < _MAX_LINE or tail[-1:] == b"\n":
+                return block, False
+            while True:  # drop the rest of an over-long line
+                more = self._binary.readline(_MAX_LINE)
+                if not more or more[-1:] == b"\n":
+                    return block, True
+        except (OSError, EOFError, zlib.error):
+            raise FileRejected(
+                "invalid_format", "The compressed file is corrupt or truncated."
+            ) from None
+
+    def _open_first_block(self) -> tuple[bytes, bool]:
+        block, cut = self._read_block()
+        if block[:2] in _UTF16_BOMS:
+            raise FileRejected(
+                "encoding", "UTF-16 text is not supported; save the file as UTF-8."
+            )
+        if block.startswith(_UTF8_BOM):
+            block = block[3:]
+            self._codec = "utf-8"  # a BOM settles it, whatever was declared
+            self.encoding = "utf-8"
+        while block and not block.strip():
+            block, cut = self._read_block()
+        if not block:
+            raise FileRejected("empty_file", "The file is empty.")
+        if b"\x00" in block:
+            raise FileRejected(
+                "encoding", "The file contains NUL bytes; save it as UTF-8 or GBK text."
+            )
+        return block, cut
+
+    def _decide_codec(self, block: bytes) -> None:
+        """Pick utf-8 or gb18030 for a first non-ASCII block (whole lines)."""
+        for codec in ("utf-8", "gb18030"):
+            try:
+                block.decode(codec)
+            except UnicodeDecodeError:
+                continue
+            break
+        else:
+            lines = _split_lines(block)
+            codec = min(
+                ("utf-8", "gb18030"), key=lambda c: _count_undecodable(lines, c)
+            )
+        self._codec = codec
+        self.encoding = _ENCODING_NAMES[codec]
+
+    def _iter_lines(self) -> Iterator[str]:
+        block, cut = self._first_block
+        self._first_block = (b"", False)
+        while block:
+            if self._codec is None and not block.isascii():
+                self._decide_codec(block)
+            codec = self._codec or "utf-8"
+            if cut:
+                split_at = block.rfind(b"\n") + 1
+                block, long_line = block[:split_at], block[split_at:]
+            yield from self._decode_block(block, codec)
+            if cut:
+                self._line_error = (
+                    INVALID_FORMAT,
+                    f"Line is longer than {_MAX_LINE} bytes.",
+                )
+                yield long_line.decode(codec, "replace") + "\n"
+            block, cut = self._read_block()
+
+    def _decode_block(self, block: bytes, codec: str) -> Iterator[str]:
+        try:
+            text = block.decode(codec)
+        except UnicodeDecodeError:
+            message = f"Line is not valid {self.encoding} text."
+            for raw in _split_lines(block):
+                try:
+                    line = raw.decode(codec)
+                except UnicodeDecodeError:
+                    self._line_error = (ENCODING, message)
+                    line = raw.decode(codec, "replace")
+                yield line
+            return
+        lines = text.split("\n")
+        last = lines.pop()
+        yield from [line + "\n" for line in lines]
+        if last:
+            yield last
+
+    # -- CSV ----------------------------------------------------------------
+
+    def _read_header(self) -> list[str]:
+        while True:
+            self._line_error = None
+            try:
+                cells = next(self._reader)
+            except StopIteration:
+                raise FileRejected(
+                    "empty_file", "The file has no header row."
+                ) from None
+            except csv.Error:
+                raise FileRejected(
+                    "invalid_format", "The header row is not valid CSV."
+                ) from None
+            if any(cells):
+                break
+        if self._line_error is not None:
+            if self._line_error[0] == ENCODING:
+                raise FileRejected(
+                    "encoding", "The header row is not valid UTF-8 or GBK text."
+                )
+            raise FileRejected("invalid_format", "The header row is too long.")
+        names = [_normalize_header(cell) for cell in cells]
+        _check_header(names)
+        return names
+
+    def _iter_csv(self) -> Iterator[Row]:
+        reader = self._reader
+        columns = self.columns
+        width = len(columns)
+        row = 0
+        while True:
+            self._line_error = None
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                row += 1
+                problem = self._line_error or (
+                    INVALID_FORMAT,
+                    f"Row is not valid CSV ({exc}).",
+                )
+                yield _unreadable(row, *problem)
+                continue
+            if self._line_error is not None:
+                row += 1
+                yield _unreadable(row, *self._line_error)
+                continue
+            if len(cells) != width:
+                if not "".join(cells).strip():
+                    continue  # blank line
+                row += 1
+                message = f"Row has {len(cells)} cells, header has {width}."
+                yield _unreadable(row, INVALID_FORMAT, message)
+                continue
+            if not any(cells):
+                continue  # empty row such as ",,,,"
+            row += 1
+            yield row, dict(zip(columns, cells, strict=True)), []
+
+    # -- JSON Lines ---------------------------------------------------------
+
+    def _iter_jsonl(self) -> Iterator[Row]:
+        decode = _JSON.decode
+        row = 0
+        for line in self._lines:
+            if self._line_error is None and (not line or line.isspace()):
+                continue
+            row += 1
+            if self._line_error is not None:
+                yield _unreadable(row, *self._line_error)
+                self._line_error = None
+                continue
+            try:
+                obj = decode(line)
+            except (ValueError, RecursionError):
+                yield _unreadable(row, INVALID_FORMAT, "Line is not valid JSON.")
+                continue
+            if type(obj) is not dict:
+                yield _unreadable(row, INVALID_FORMAT, "Line is not a JSON object.")
+                continue
+            values, errors = _json_values(row, obj)
+            yield row, (None if errors else values), errors
+
+
+def _unreadable(row: int, code: str, message: str) -> Row:
+    return row, None, [RowError(row, "", code, message, "")]
+
+
+def _json_values(row: int, obj: dict) -> tuple[dict[str, str], list[RowError]]:
+    values: dict[str, str] = {}
+    errors: list[RowError] = []
+    for key, value in obj.items():
+        column = key if key in _COLUMN_SET else _normalize_header(key)
+        kind = type(value)
+        if column not in _COLUMN_SET:
+            shown = value if kind is str else json.dumps(value)
+            errors.append(
+                RowError(
+                    row,
+                    _safe_name(key),
+                    UNKNOWN_COLUMN,
+                    "Unknown column.",
+                    mask_value_for_column("id_number", shown),
+                )
+            )
+        elif kind is str:
+            values[column] = value
+        elif value is None:
+            values[column] = ""
+        else:
+            errors.append(
+                RowError(
+                    row,
+                    column,
+                    INVALID_FORMAT,
+                    "Value must be a string, a number or null.",
+                    "",
+                )
+            )
+    return values, errors
+
+
+def _count_undecodable(lines: list[bytes], codec: str) -> int:
+    bad = 0
+    for raw in lines:
+        try:
+            raw.decode(codec)
+        except UnicodeDecodeError:
+            bad += 1
+    return bad
+
+
+def _check_header(names: list[str]) -> None:
+    if len(names) == 1 and (";" in names[0] or "\t" in names[0]):
+        raise FileRejected(
+            "invalid_format",
+            "Columns must be separated by commas.",
+            {"columns": ["the header row has a single column"]},
+        )
+    known = [name for name in names if name in _COLUMN_SET]
+    if not known:
+        raise FileRejected(
+            "missing_columns",
+            "The first row is not a header row: it names no known column.",
+            {"columns": ["missing column: " + name for name in REQUIRED_COLUMNS]},
+        )
+    seen: set[str] = set()
+    duplicates: list[str] = []
+    for name in known:
+        if name in seen:
+            duplicates.append(name)
+        seen.add(name)
+    if duplicates:
+        raise FileRejected(
+            "invalid_format",
+            "The header row names a column twice.",
+            {
+                "columns": [
+                    "duplicate column: " + name for name in dict.fromkeys(duplicates)
+                ]
+            },
+        )
+    unknown = [
+        f"column {i} has no name" if not name else "unknown column: " + _safe_name(name)
+        for i, name in enumerate(names, start=1)
+        if name not in _COLUMN_SET
+    ]
+    if unknown:
+        raise FileRejected(
+            "unknown_columns",
+            "The header row names unknown columns.",
+            {"columns": unknown},
+        )
+    missing = [name for name in REQUIRED_COLUMNS if name not in seen]
+    if missing:
+        raise FileRejected(
+            "missing_columns",
+            "The header row lacks required columns.",
+            {"columns": ["missing column: " + name for name in missing]},
+        )
