@@ -6,4 +6,5 @@ app_name = "api"
 
 urlpatterns = [
     path("", include("members.api.urls")),
+    path("", include("bureau.records.api.urls")),
 ]

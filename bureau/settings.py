@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "guardian",
     "bureau.core",
     "bureau.audit",
+    "bureau.records",
     "members",
     "reports",
 ]
@@ -138,6 +139,8 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_WORKER_QUEUES = "default,ingest,aggregate,notify,maintenance"
 CELERY_BEAT_SCHEDULE: dict = {}
+# Keep our key=value logging (with request ids) in workers instead of Celery's.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Auth -----------------------------------------------------------------------
 AUTH_USER_MODEL = "members.User"
@@ -165,6 +168,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_AGE", default=8 * 3600)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Number of reverse proxies in front of the app that append to X-Forwarded-For;
+# the client address (API key networks, audit) is taken from behind them.
+BUREAU_TRUSTED_PROXY_COUNT = env.int("BUREAU_TRUSTED_PROXY_COUNT", default=0)
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https")
     if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False)
@@ -215,6 +221,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "bureau.core.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # `?format=` is ours (e.g. errors as CSV), not DRF's renderer override.
+    "URL_FORMAT_OVERRIDE": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Bureau API",
@@ -236,6 +244,8 @@ BUREAU_IDENTITY_KEY_VERSION = env.int("BUREAU_IDENTITY_KEY_VERSION", default=1)
 BUREAU_API_KEY_TOUCH_SECONDS = 60  # last_used_at is written at most this often
 BUREAU_MAX_UPLOAD_BYTES = env.int("BUREAU_MAX_UPLOAD_BYTES", default=2 * 1024**3)
 BUREAU_MAX_REJECT_RATIO = env.float("BUREAU_MAX_REJECT_RATIO", default=0.0)
+# Rows per ingest chunk: one COPY + one set-based merge + one commit each.
+BUREAU_INGEST_CHUNK_ROWS = env.int("BUREAU_INGEST_CHUNK_ROWS", default=50_000)
 BUREAU_RECIPROCITY_DAYS = env.int("BUREAU_RECIPROCITY_DAYS", default=45)
 BUREAU_HEALTH_CELERY_TIMEOUT = env.float("BUREAU_HEALTH_CELERY_TIMEOUT", default=1.0)
 

@@ -20,7 +20,7 @@ _CHAIN_LOCK_KEY = 0x0B0EA0D17
 
 # Details must never carry identity numbers or phones (privacy by design).
 _IDENTITY_LIKE = re.compile(
-    r"(?<![0-9])(?:[0-9]{15}|[0-9]{17}[0-9Xx]|1[3-9][0-9]{9})(?![0-9])"
+    r"(?<![0-9A-Za-z])(?:[0-9]{15}|[0-9]{17}[0-9Xx]|1[3-9][0-9]{9})(?![0-9A-Za-z])"
 )
 
 

@@ -48,8 +48,14 @@ def run_health_checks() -> dict:
         try:
             check()
         except Exception as exc:  # any failure means "not healthy", never a 500
-            logger.warning("health check failed", extra={"kv": {"check": name}})
-            results[name] = f"error: {type(exc).__name__}: {exc}"[:300]
+            # Details go to the log only: /healthz is public.
+            logger.warning(
+                "health check failed",
+                extra={
+                    "kv": {"check": name, "error": f"{type(exc).__name__}: {exc}"[:300]}
+                },
+            )
+            results[name] = f"error: {type(exc).__name__}"
         else:
             results[name] = "ok"
     failed = sorted(name for name, value in results.items() if value != "ok")

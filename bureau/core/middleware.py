@@ -1,6 +1,7 @@
 import re
 import uuid
 
+from django.conf import settings
 from django.core.signals import request_finished
 from django.dispatch import receiver
 
@@ -11,7 +12,17 @@ _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 
 def client_ip(request) -> str | None:
-    """The peer address. Behind a proxy, configure it to set REMOTE_ADDR."""
+    """The client address: the peer, or with BUREAU_TRUSTED_PROXY_COUNT = n the
+    address n hops from the right of X-Forwarded-For (set by our own proxies)."""
+    hops = settings.BUREAU_TRUSTED_PROXY_COUNT
+    if hops:
+        forwarded = [
+            part.strip()
+            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        ]
+        forwarded = [part for part in forwarded if part]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
     return request.META.get("REMOTE_ADDR") or None
 
 

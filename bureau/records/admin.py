@@ -1,0 +1,61 @@
+"""Bureau staff views of batches and records. Records are read-only here: they change
+only through furnished batches (and, later, disputes)."""
+
+from django.contrib import admin
+
+from bureau.records.models import Batch, BatchError, Record, Subject
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class BatchErrorInline(admin.TabularInline):
+    model = BatchError
+    fields = ["row", "column", "code", "message", "value"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).order_by("row")[:200]
+
+
+@admin.register(Batch)
+class BatchAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id", "member", "status", "original_name", "rows_total", "rows_rejected",
+        "records_created", "records_updated", "received_at", "finished_at",
+    ]  # fmt: skip
+    list_filter = ["status", "member", "validate_only", "strict"]
+    search_fields = ["original_name", "sha256", "idempotency_key"]
+    date_hierarchy = "received_at"
+    list_select_related = ["member"]
+
+
+@admin.register(Subject)
+class SubjectAdmin(ReadOnlyAdmin):
+    list_display = ["id", "id_type", "id_masked", "name", "key_version", "created_at"]
+    list_filter = ["id_type", "key_version"]
+    search_fields = ["id_masked", "name"]
+
+
+@admin.register(Record)
+class RecordAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id", "member", "subject", "account_no", "status", "days_overdue",
+        "amount_overdue", "as_of",
+    ]  # fmt: skip
+    list_filter = ["status", "member", "loan_type"]
+    search_fields = ["account_no", "subject__id_masked"]
+    list_select_related = ["member", "subject"]
+    raw_id_fields = ["subject", "batch"]

@@ -1,0 +1,18 @@
+import django_filters
+
+from bureau.records.models import Batch
+
+
+class BatchFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Batch.Status.choices)
+    received_after = django_filters.IsoDateTimeFilter(
+        field_name="received_at", lookup_expr="gte"
+    )
+    received_before = django_filters.IsoDateTimeFilter(
+        field_name="received_at", lookup_expr="lt"
+    )
+    validate_only = django_filters.BooleanFilter()
+
+    class Meta:
+        model = Batch
+        fields = ["status", "validate_only"]

@@ -1,0 +1,46 @@
+from rest_framework import serializers
+
+from bureau.records.models import Batch, BatchError
+
+
+class BatchCreateInput(serializers.Serializer):
+    file = serializers.FileField(
+        allow_empty_file=True,  # refused by the service with code empty_file
+        help_text="CSV or JSON Lines, optionally gzip-compressed.",
+    )
+    format = serializers.ChoiceField(choices=["csv", "jsonl"], required=False)
+    encoding = serializers.ChoiceField(choices=["utf-8", "gbk"], required=False)
+    validate_only = serializers.BooleanField(
+        default=False, help_text="Check and report every row; write no record."
+    )
+    strict = serializers.BooleanField(
+        default=False,
+        help_text="Refuse the whole batch when rows fail (see max ratio).",
+    )
+
+
+class BatchOutput(serializers.ModelSerializer):
+    member = serializers.CharField(source="member.code")
+    duration_seconds = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Batch
+        fields = [
+            "id", "member", "status", "progress", "original_name", "format", "encoding",
+            "size_bytes", "sha256", "validate_only", "strict", "rows_total",
+            "rows_accepted", "rows_rejected", "rows_duplicate", "rows_stale",
+            "rows_unchanged", "records_created", "records_updated", "records_deleted",
+            "subjects_touched", "failure_reason", "received_at", "started_at",
+            "finished_at", "duration_seconds",
+        ]  # fmt: skip
+
+    def get_duration_seconds(self, batch: Batch) -> float | None:
+        if batch.started_at and batch.finished_at:
+            return round((batch.finished_at - batch.started_at).total_seconds(), 3)
+        return None
+
+
+class BatchErrorOutput(serializers.ModelSerializer):
+    class Meta:
+        model = BatchError
+        fields = ["row", "column", "code", "message", "value"]

@@ -1,0 +1,135 @@
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+
+from bureau.audit.services import audit_record
+from bureau.core.csv import csv_response
+from bureau.core.errors import TooLarge, ValidationFailed
+from bureau.records.api.filters import BatchFilter
+from bureau.records.api.serializers import (
+    BatchCreateInput,
+    BatchErrorOutput,
+    BatchOutput,
+)
+from bureau.records.selectors import batch_errors, batches_visible_to
+from bureau.records.services.upload import batch_create
+from members.models import Role
+from members.permissions import RoleOrScope, actor_member
+
+UPLOADERS = (Role.UPLOADER, Role.MEMBER_ADMIN)
+BATCH_READERS = (*UPLOADERS, Role.BUREAU_ADMIN, Role.AUDITOR)
+# Multipart framing on top of the file itself.
+_MULTIPART_SLACK = 64 * 1024
+
+
+class BatchBaseView(GenericAPIView):
+    permission_classes = [RoleOrScope]
+    required_scope = "upload"
+    allowed_roles = BATCH_READERS
+
+    def get_queryset(self):
+        return batches_visible_to(member=actor_member(self.request))
+
+    def get_batch(self, batch_id: int):
+        return get_object_or_404(self.get_queryset(), pk=batch_id)
+
+
+class BatchListCreateView(BatchBaseView):
+    """Upload a batch of records, or list your batches (newest first)."""
+
+    parser_classes = [MultiPartParser]
+    filterset_class = BatchFilter
+    serializer_class = BatchOutput
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            self.allowed_roles = UPLOADERS
+        return super().get_permissions()
+
+    @extend_schema(responses=BatchOutput(many=True))
+    def get(self, request):
+        batches = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(batches)
+        return self.get_paginated_response(BatchOutput(page, many=True).data)
+
+    @extend_schema(
+        request={"multipart/form-data": BatchCreateInput},
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        responses={202: BatchOutput, 200: BatchOutput},
+    )
+    def post(self, request):
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        if declared > settings.BUREAU_MAX_UPLOAD_BYTES + _MULTIPART_SLACK:
+            raise TooLarge(
+                f"The file is larger than {settings.BUREAU_MAX_UPLOAD_BYTES} bytes."
+            )
+        member = actor_member(request)
+        if member is None:
+            raise ValidationFailed("Bureau staff cannot furnish records.")
+        data = BatchCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        idempotency_key = (
+            request.headers.get("Idempotency-Key", "").strip()[:128] or None
+        )
+        batch, created = batch_create(
+            member=member,
+            handle=upload.file,
+            filename=upload.name or "upload",
+            content_type=upload.content_type,
+            fmt=data.validated_data.get("format"),
+            encoding=data.validated_data.get("encoding"),
+            validate_only=data.validated_data["validate_only"],
+            strict=data.validated_data["strict"],
+            idempotency_key=idempotency_key,
+            actor=request.user,
+        )
+        code = status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK
+        return Response(BatchOutput(batch).data, status=code)
+
+
+class BatchDetailView(BatchBaseView):
+    @extend_schema(responses=BatchOutput)
+    def get(self, request, batch_id: int):
+        return Response(BatchOutput(self.get_batch(batch_id)).data)
+
+
+class BatchErrorsView(BatchBaseView):
+    """Rejected rows: row number, column, code, message, masked value.
+
+    `?format=csv` downloads them all as CSV; `?code=` and `?column=` filter.
+    """
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("format", str, enum=["json", "csv"]),
+            OpenApiParameter("code", str),
+            OpenApiParameter("column", str),
+        ],
+        responses=BatchErrorOutput(many=True),
+    )
+    def get(self, request, batch_id: int):
+        batch = self.get_batch(batch_id)
+        errors = batch_errors(
+            batch=batch,
+            code=request.query_params.get("code"),
+            column=request.query_params.get("column"),
+        )
+        fmt = request.query_params.get("format", "json")
+        if fmt == "csv":
+            audit_record(actor=request.user, action="batch.errors_download", obj=batch,
+                         member=batch.member_id)  # fmt: skip
+            rows = errors.values_list("row", "column", "code", "message", "value")
+            return csv_response(
+                f"batch-{batch.pk}-errors.csv",
+                ["row", "column", "code", "message", "value"],
+                rows.iterator(chunk_size=5000),
+            )
+        if fmt != "json":
+            raise ValidationFailed(errors={"format": ["Must be json or csv."]})
+        page = self.paginate_queryset(errors)
+        return self.get_paginated_response(BatchErrorOutput(page, many=True).data)

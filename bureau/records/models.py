@@ -1,0 +1,283 @@
+"""Furnished records and the people they are about.
+
+Identity numbers are never stored: a Subject is keyed by a keyed HMAC of the
+normalised number (`id_hash`, with the key version that made it) and shows only a
+masked form. A Record is one member's account for one subject; bulk writes go
+through SQL in services/merge.py, never per-row ORM saves.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+ID_TYPES = [
+    ("resident_id", "PRC resident ID"),
+    ("passport", "Passport"),
+    ("uscc", "Unified social credit code (enterprise)"),
+    ("other", "Other"),
+]
+
+
+class Subject(models.Model):
+    id_type = models.CharField(max_length=16, choices=ID_TYPES)
+    id_hash = models.CharField(max_length=64, help_text="Keyed HMAC-SHA256 (hex).")
+    key_version = models.PositiveSmallIntegerField(default=1)
+    id_masked = models.CharField(max_length=32)
+    name = models.CharField(max_length=100, help_text="Name on the newest report.")
+    name_as_of = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["id_type", "id_hash"], name="subject_identity_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id_masked} {self.name}"
+
+
+class Batch(models.Model):
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSING = "processing", "Processing"
+        COMPLETED = "completed", "Completed"
+        COMPLETED_WITH_ERRORS = "completed_with_errors", "Completed with errors"
+        FAILED = "failed", "Failed"
+
+    FINAL_STATUSES = frozenset({"completed", "completed_with_errors", "failed"})
+
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.PROTECT, related_name="batches"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    uploaded_with_key = models.ForeignKey(
+        "members.ApiKey",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    status = models.CharField(
+        max_length=24, choices=Status.choices, default=Status.RECEIVED
+    )
+    file = models.FileField(upload_to="batches/%Y/%m/", max_length=300)
+    original_name = models.CharField(max_length=255, blank=True)
+    size_bytes = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    format = models.CharField(max_length=8)
+    encoding = models.CharField(
+        max_length=16, blank=True, help_text="Declared or detected."
+    )
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True)
+    validate_only = models.BooleanField(default=False)
+    strict = models.BooleanField(default=False)
+    strict_passed = models.BooleanField(
+        default=False, help_text="Strict batches: the validation pass found no refusal."
+    )
+
+    progress = models.FloatField(default=0.0)
+    chunks_done = models.PositiveIntegerField(
+        default=0, help_text="Resume point after a crash."
+    )
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_accepted = models.PositiveIntegerField(default=0)
+    rows_rejected = models.PositiveIntegerField(default=0)
+    rows_duplicate = models.PositiveIntegerField(default=0)
+    rows_stale = models.PositiveIntegerField(default=0)
+    rows_unchanged = models.PositiveIntegerField(default=0)
+    records_created = models.PositiveIntegerField(default=0)
+    records_updated = models.PositiveIntegerField(default=0)
+    records_deleted = models.PositiveIntegerField(default=0)
+    subjects_touched = models.PositiveIntegerField(default=0)
+    failure_reason = models.TextField(blank=True)
+
+    received_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            # Same content from the same member is the same batch (idempotent upload).
+            models.UniqueConstraint(
+                fields=["member", "sha256", "validate_only"],
+                name="batch_member_content_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["member", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="batch_member_idempotency_key_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(progress__gte=0) & Q(progress__lte=1),
+                name="batch_progress_range",
+            ),
+        ]
+        indexes = [
+            # GET /batches/?status=…: own batches, newest first.
+            models.Index(
+                fields=["member", "status", "-received_at"], name="batch_member_status"
+            ),
+            # Reciprocity: a member's latest accepted batch.
+            models.Index(
+                fields=["member", "-finished_at"], name="batch_member_finished"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"batch {self.pk} ({self.member_id}, {self.status})"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in self.FINAL_STATUSES
+
+
+class BatchError(models.Model):
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="errors")
+    row = models.PositiveIntegerField(help_text="1 = first data row.")
+    column = models.CharField(max_length=64, blank=True)
+    code = models.CharField(max_length=32)
+    message = models.CharField(max_length=300)
+    value = models.CharField(
+        max_length=120, blank=True, help_text="Masked for identities."
+    )
+
+    class Meta:
+        ordering = ["batch", "row", "id"]
+        indexes = [
+            # GET /batches/{id}/errors/?code=…: a batch's errors in row order.
+            models.Index(fields=["batch", "row"], name="batcherror_batch_row"),
+            models.Index(fields=["batch", "code"], name="batcherror_batch_code"),
+        ]
+
+    def __str__(self) -> str:
+        return f"row {self.row} {self.column}: {self.code}"
+
+
+class Record(models.Model):
+    """One member's account for one subject; the newest report (by as_of) wins."""
+
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.PROTECT, related_name="+"
+    )
+    subject = models.ForeignKey(
+        Subject, on_delete=models.PROTECT, related_name="records"
+    )
+    account_no = models.CharField(max_length=64)
+    role = models.CharField(max_length=16)
+    loan_type = models.CharField(max_length=16)
+    currency = models.CharField(max_length=3)
+    principal = models.DecimalField(max_digits=16, decimal_places=2)
+    balance = models.DecimalField(max_digits=16, decimal_places=2)
+    amount_overdue = models.DecimalField(max_digits=16, decimal_places=2)
+    days_overdue = models.PositiveIntegerField()
+    status = models.CharField(max_length=16)
+    classification = models.CharField(max_length=16)
+    opened_on = models.DateField()
+    due_on = models.DateField(null=True, blank=True)
+    first_delinquency_on = models.DateField(null=True, blank=True)
+    as_of = models.DateField()
+    phone_hash = models.CharField(max_length=64, blank=True)
+    phone_masked = models.CharField(max_length=24, blank=True)
+    row_hash = models.CharField(
+        max_length=32, help_text="Digest of the reported values: breaks as_of ties."
+    )
+    batch = models.ForeignKey(
+        Batch, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "account_no", "subject"],
+                name="record_member_account_subject",
+            ),
+            models.CheckConstraint(
+                condition=Q(principal__gte=0)
+                & Q(balance__gte=0)
+                & Q(amount_overdue__gte=0),
+                name="record_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(days_overdue__lte=9999), name="record_days_overdue_range"
+            ),
+        ]
+        indexes = [
+            # Profile aggregation and queries read all records of a subject.
+            models.Index(fields=["subject"], name="record_subject"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_no} ({self.status}, {self.as_of})"
+
+
+class RecordTombstone(models.Model):
+    """A delete's as_of, kept so that an older upsert arriving later stays deleted."""
+
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.PROTECT, related_name="+"
+    )
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="+")
+    account_no = models.CharField(max_length=64)
+    as_of = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "account_no", "subject"],
+                name="tombstone_member_account_subject",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"deleted {self.account_no} as of {self.as_of}"
+
+
+class RecordMonth(models.Model):
+    """One month of an account's status history (24-month grid); newest as_of wins."""
+
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="months")
+    month = models.DateField(help_text="First day of the month.")
+    status = models.CharField(max_length=1)
+    as_of = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record", "month"], name="recordmonth_record_month"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.status}"
+
+
+class BatchSubject(models.Model):
+    """Subjects whose records a batch changed: exact `subjects_touched`, and the
+    hand-off list for aggregation and watch alerts."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="+")
+    subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "subject"], name="batchsubject_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"batch {self.batch_id} subject {self.subject_id}"

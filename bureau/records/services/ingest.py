@@ -1,0 +1,304 @@
+"""Ingesting a batch: stream the file, validate each row, merge chunk by chunk.
+
+Crash-safe and idempotent: each chunk (its records, its row errors, the batch's
+counters and `chunks_done`) commits in one transaction; a re-run skips the chunks
+already committed, so a crash at any point ends in exactly the state of one
+clean run. Batches of one member run one at a time (advisory lock).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from bureau.records import identity
+from bureau.records.fileformat import (
+    CleanRow,
+    FileRejected,
+    RowError,
+    RowValidator,
+    open_rows,
+)
+from bureau.records.history import month_status
+from bureau.records.models import Batch, BatchError, BatchSubject
+from bureau.records.services import merge
+
+logger = logging.getLogger("bureau.ingest")
+
+_MEMBER_LOCK_SPACE = 0x1B0  # advisory lock namespace: one ingest per member
+
+
+class BatchBusy(Exception):
+    """Another worker is ingesting a batch of the same member; retry later."""
+
+
+class ChunkAlreadyDone(Exception):
+    """Another run committed this chunk first (a duplicate delivery)."""
+
+
+@dataclass
+class Chunk:
+    index: int
+    rows: list[tuple] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    rejected_rows: int = 0
+    source_rows: int = 0
+
+
+def _identity_key() -> bytes:
+    return settings.BUREAU_IDENTITY_KEY.encode()
+
+
+def _row_hash(clean: CleanRow) -> str:
+    """Digest of everything a row reports: breaks as_of ties deterministically."""
+    if clean.action == "delete":
+        text = f"delete|{clean.as_of}"
+    else:
+        text = "|".join(
+            str(value)
+            for value in (
+                clean.name, clean.role, clean.loan_type, clean.currency,
+                clean.principal,
+                clean.balance, clean.amount_overdue, clean.days_overdue, clean.status,
+                clean.classification, clean.opened_on, clean.due_on,
+                clean.first_delinquency_on, clean.as_of, clean.phone,
+                clean.payment_history,
+            )
+        )  # fmt: skip
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+
+def stage_tuple(row_no: int, clean: CleanRow, key: bytes) -> tuple:
+    """The COPY row for `ingest_stage`: identity hashed and masked, clear text
+    dropped."""
+    id_hash = identity.identity_hmac(key, clean.id_type, clean.id_number)
+    id_masked = identity.mask_identity(clean.id_type, clean.id_number)
+    if clean.action == "delete":
+        return (
+            row_no, "delete", clean.id_type, id_hash, id_masked, None, clean.account_no,
+            *([None] * 12), clean.as_of, None, None, None, None, _row_hash(clean),
+        )  # fmt: skip
+    phone_hash = identity.phone_hmac(key, clean.phone) if clean.phone else None
+    phone_masked = identity.mask_phone(clean.phone) if clean.phone else None
+    return (
+        row_no, "upsert", clean.id_type, id_hash, id_masked, clean.name,
+        clean.account_no,
+        clean.role, clean.loan_type, clean.currency, clean.principal, clean.balance,
+        clean.amount_overdue, clean.days_overdue, clean.status, clean.classification,
+        clean.opened_on, clean.due_on, clean.first_delinquency_on, clean.as_of,
+        phone_hash, phone_masked, clean.payment_history,
+        month_status(clean.status, clean.days_overdue), _row_hash(clean),
+    )  # fmt: skip
+
+
+def _chunks(
+    batch: Batch, stream, *, skip_rows: int, chunk_rows: int
+) -> Iterator[Chunk]:
+    """Group the file's rows into chunks of `chunk_rows` source rows, validated."""
+    validator = RowValidator(today=timezone.localdate())
+    key = _identity_key()
+    chunk = Chunk(index=skip_rows // chunk_rows)
+    for row_no, values, read_errors in stream:
+        if row_no <= skip_rows:
+            continue  # committed by an earlier run
+        chunk.source_rows += 1
+        errors = list(read_errors)
+        clean = None
+        if values is not None and not errors:
+            clean, errors = validator.validate(row_no, values)
+        if errors or clean is None:
+            chunk.errors.extend(errors)
+            chunk.rejected_rows += 1
+        else:
+            chunk.rows.append(stage_tuple(row_no, clean, key))
+        if row_no % chunk_rows == 0:
+            yield chunk
+            chunk = Chunk(index=chunk.index + 1)
+    if chunk.source_rows:
+        yield chunk
+
+
+def _copy_errors(batch_id: int, errors: list[RowError]) -> None:
+    if not errors:
+        return
+    with connection.cursor() as cursor:
+        copy_sql = (
+            'COPY records_batcherror (batch_id, "row", "column", code, message, value) '
+            "FROM STDIN"
+        )
+        with cursor.cursor.copy(copy_sql) as copy:
+            for error in errors:
+                copy.write_row(
+                    (batch_id, error.row, error.column[:64], error.code,
+                     error.message[:300], error.value[:120])
+                )  # fmt: skip
+
+
+def _commit_chunk(batch: Batch, chunk: Chunk, *, write: bool, progress: float) -> None:
+    with transaction.atomic():
+        done = Batch.objects.select_for_update().values_list("chunks_done", flat=True)
+        if done.get(pk=batch.pk) != chunk.index:
+            raise ChunkAlreadyDone(f"chunk {chunk.index} of batch {batch.pk}")
+        outcome = merge.ChunkOutcome()
+        if chunk.rows:
+            merge.stage_rows(chunk.rows)
+            outcome = merge.merge_staged(
+                batch_id=batch.pk,
+                member_id=batch.member_id,
+                key_version=settings.BUREAU_IDENTITY_KEY_VERSION,
+                write=write,
+            )
+        _copy_errors(batch.pk, chunk.errors)
+        counts = outcome.outcomes
+        rejected = chunk.rejected_rows + outcome.reaging
+        Batch.objects.filter(pk=batch.pk).update(
+            chunks_done=chunk.index + 1,
+            progress=min(progress, 0.99),
+            rows_total=F("rows_total") + chunk.source_rows,
+            rows_rejected=F("rows_rejected") + rejected,
+            rows_accepted=F("rows_accepted") + chunk.source_rows - rejected,
+            rows_duplicate=F("rows_duplicate")
+            + counts["duplicate"]
+            + counts["supersede"],
+            rows_stale=F("rows_stale") + counts["stale"],
+            rows_unchanged=F("rows_unchanged") + counts["unchanged"],
+            records_created=F("records_created") + counts["create"],
+            records_updated=F("records_updated") + counts["update"],
+            records_deleted=F("records_deleted")
+            + (outcome.deleted if write else counts["delete"]),
+        )
+
+
+@contextlib.contextmanager
+def _member_lock(member_id: int):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_try_advisory_lock(%s, %s)", [_MEMBER_LOCK_SPACE, member_id]
+        )
+        if not cursor.fetchone()[0]:
+            raise BatchBusy(f"member {member_id} has a batch in progress")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_unlock(%s, %s)", [_MEMBER_LOCK_SPACE, member_id]
+            )
+
+
+def _run_pass(batch: Batch, *, write: bool) -> None:
+    chunk_rows = settings.BUREAU_INGEST_CHUNK_ROWS
+    with batch.file.open("rb") as handle:
+        stream = open_rows(handle, fmt=batch.format, encoding=batch.encoding or None)
+        try:
+            skip = batch.chunks_done * chunk_rows
+            for chunk in _chunks(batch, stream, skip_rows=skip, chunk_rows=chunk_rows):
+                progress = stream.bytes_read / max(batch.size_bytes, 1)
+                if batch.strict and not batch.strict_passed:
+                    progress /= 2  # the validation pass is the first half
+                elif batch.strict:
+                    progress = 0.5 + progress / 2
+                _commit_chunk(batch, chunk, write=write, progress=progress)
+                batch.chunks_done = chunk.index + 1
+        finally:
+            stream.close()
+
+
+def _strict_refused(batch: Batch) -> bool:
+    batch.refresh_from_db()
+    if batch.rows_total == 0:
+        return False
+    return batch.rows_rejected / batch.rows_total > settings.BUREAU_MAX_REJECT_RATIO
+
+
+def _reset_for_write_pass(batch: Batch) -> None:
+    with transaction.atomic():
+        BatchError.objects.filter(batch=batch).delete()
+        Batch.objects.filter(pk=batch.pk).update(
+            strict_passed=True, chunks_done=0, rows_total=0, rows_accepted=0,
+            rows_rejected=0, rows_duplicate=0, rows_stale=0, rows_unchanged=0,
+            records_created=0, records_updated=0, records_deleted=0,
+        )  # fmt: skip
+    batch.refresh_from_db()
+
+
+def _finish(batch: Batch, *, status: str, reason: str = "") -> None:
+    touched = BatchSubject.objects.filter(batch=batch).count()
+    Batch.objects.filter(pk=batch.pk).update(
+        status=status,
+        progress=1.0,
+        failure_reason=reason,
+        subjects_touched=touched,
+        finished_at=timezone.now(),
+    )
+    batch.refresh_from_db()
+
+
+def batch_fail(*, batch_id: int, reason: str) -> None:
+    """Mark a batch failed (not retryable: the file itself is at fault)."""
+    Batch.objects.filter(pk=batch_id).exclude(status__in=Batch.FINAL_STATUSES).update(
+        status=Batch.Status.FAILED,
+        failure_reason=reason[:2000],
+        finished_at=timezone.now(),
+    )
+
+
+def batch_ingest(*, batch_id: int) -> Batch | None:
+    """Run (or resume) a batch to a final status. Safe to call again at any point."""
+    batch = Batch.objects.select_related("member").filter(pk=batch_id).first()
+    if batch is None:
+        logger.warning("batch to ingest not found", extra={"kv": {"batch": batch_id}})
+        return None
+    if batch.is_final:
+        return batch
+    with _member_lock(batch.member_id):
+        batch.refresh_from_db()
+        if batch.is_final:
+            return batch
+        Batch.objects.filter(pk=batch.pk, started_at__isnull=True).update(
+            started_at=timezone.now()
+        )
+        Batch.objects.filter(pk=batch.pk).update(status=Batch.Status.PROCESSING)
+        try:
+            if batch.strict and not batch.strict_passed:
+                _run_pass(batch, write=False)
+                if _strict_refused(batch):
+                    batch.refresh_from_db()
+                    _finish(
+                        batch,
+                        status=Batch.Status.FAILED,
+                        reason=(
+                            f"strict: {batch.rows_rejected} of {batch.rows_total} rows "
+                            "rejected; nothing was written (see the errors)"
+                        ),
+                    )
+                    return batch
+                _reset_for_write_pass(batch)
+            _run_pass(batch, write=not batch.validate_only)
+        except FileRejected as exc:
+            _finish(
+                batch, status=Batch.Status.FAILED, reason=f"{exc.code}: {exc.detail}"
+            )
+            return batch
+        batch.refresh_from_db()
+        status = (
+            Batch.Status.COMPLETED_WITH_ERRORS
+            if batch.rows_rejected
+            else Batch.Status.COMPLETED
+        )
+        _finish(batch, status=status)
+    logger.info(
+        "batch ingested",
+        extra={
+            "kv": {"batch": batch.pk, "status": batch.status, "rows": batch.rows_total}
+        },
+    )
+    return batch

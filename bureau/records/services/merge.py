@@ -1,0 +1,304 @@
+"""Set-based merge of one chunk of accepted rows into Record, in PostgreSQL.
+
+Rows arrive by COPY in a session temp table `ingest_stage`; one statement classifies
+every row against what is stored (create / update / stale / duplicate / reaging /
+delete …), then a few set-based statements apply the classification. Counts come
+from the classification, never from per-row queries.
+
+Merge rule (order-independent): for one key (member, account_no, subject) the
+stored record is the report with the greatest (as_of, is_delete, row_hash) ever
+received; a delete wins an as_of tie and leaves a tombstone so that an older
+upsert arriving later stays deleted. One deliberate exception: a report without
+first_delinquency_on (a cured account) keeps the date already on file, so that
+field is "earliest reported while the record lives"; furnishers that keep
+reporting the date, as they must, get order-independent results there too.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db import connection
+
+STAGE_COLUMNS = (
+    "row_no",
+    "action",
+    "id_type",
+    "id_hash",
+    "id_masked",
+    "name",
+    "account_no",
+    "role",
+    "loan_type",
+    "currency",
+    "principal",
+    "balance",
+    "amount_overdue",
+    "days_overdue",
+    "status",
+    "classification",
+    "opened_on",
+    "due_on",
+    "first_delinquency_on",
+    "as_of",
+    "phone_hash",
+    "phone_masked",
+    "payment_history",
+    "month_status",
+    "row_hash",
+)
+
+_CREATE_TEMP_TABLES = """
+CREATE TEMP TABLE IF NOT EXISTS ingest_stage (
+    row_no integer NOT NULL,
+    action text NOT NULL,
+    id_type text NOT NULL,
+    id_hash text NOT NULL,
+    id_masked text NOT NULL,
+    name text,
+    account_no text NOT NULL,
+    role text,
+    loan_type text,
+    currency text,
+    principal numeric(16, 2),
+    balance numeric(16, 2),
+    amount_overdue numeric(16, 2),
+    days_overdue integer,
+    status text,
+    classification text,
+    opened_on date,
+    due_on date,
+    first_delinquency_on date,
+    as_of date NOT NULL,
+    phone_hash text,
+    phone_masked text,
+    payment_history text,
+    month_status text,
+    row_hash text NOT NULL
+);
+CREATE TEMP TABLE IF NOT EXISTS ingest_classified (
+    LIKE ingest_stage,
+    subject_id bigint,
+    record_id bigint,
+    outcome text NOT NULL
+);
+TRUNCATE ingest_stage, ingest_classified;
+"""
+
+_UPSERT_SUBJECTS = """
+INSERT INTO records_subject
+       (id_type, id_hash, key_version, id_masked, name, name_as_of, created_at)
+SELECT DISTINCT ON (id_type, id_hash)
+       id_type, id_hash, %(key_version)s, id_masked,
+       coalesce(name, ''),
+       CASE WHEN action = 'delete' THEN DATE '1900-01-01' ELSE as_of END,
+       now()
+  FROM ingest_stage
+ ORDER BY id_type, id_hash, (action = 'upsert') DESC, as_of DESC, name DESC
+ON CONFLICT (id_type, id_hash) DO UPDATE
+   SET name = EXCLUDED.name, name_as_of = EXCLUDED.name_as_of
+ WHERE (EXCLUDED.name_as_of, EXCLUDED.name)
+     > (records_subject.name_as_of, records_subject.name)
+"""
+
+# One row per staged row with its outcome. `rank` > 1: an earlier report of the same
+# key in this chunk. `old_batch` = this batch: an earlier chunk of the same file.
+_CLASSIFY = """
+INSERT INTO ingest_classified
+SELECT s.*, sub.id, r.id,
+       CASE
+         WHEN ranked.rank > 1 THEN 'duplicate'
+         WHEN s.action = 'upsert' AND t.as_of IS NOT NULL AND t.as_of >= s.as_of
+           THEN 'stale'
+         WHEN s.action = 'upsert' AND r.id IS NULL THEN 'create'
+         WHEN s.action = 'upsert' AND (s.as_of, s.row_hash) > (r.as_of, r.row_hash)
+           THEN CASE
+             WHEN r.first_delinquency_on IS NOT NULL
+              AND s.first_delinquency_on > r.first_delinquency_on THEN 'reaging'
+             WHEN r.batch_id = %(batch_id)s THEN 'supersede'
+             ELSE 'update' END
+         WHEN s.action = 'upsert' AND (s.as_of, s.row_hash) = (r.as_of, r.row_hash)
+           THEN CASE WHEN r.batch_id = %(batch_id)s THEN 'duplicate'
+                     ELSE 'unchanged' END
+         WHEN s.action = 'upsert'
+           THEN CASE WHEN r.batch_id = %(batch_id)s THEN 'duplicate' ELSE 'stale' END
+         WHEN r.id IS NULL THEN 'delete_absent'
+         WHEN s.as_of >= r.as_of THEN 'delete'
+         ELSE 'stale'
+       END
+  FROM ingest_stage s
+  JOIN (SELECT row_no,
+               row_number() OVER (
+                 PARTITION BY id_type, id_hash, account_no
+                 ORDER BY as_of DESC, (action = 'delete') DESC, row_hash DESC,
+                          row_no DESC
+               ) AS rank
+          FROM ingest_stage) ranked USING (row_no)
+  LEFT JOIN records_subject sub
+         ON sub.id_type = s.id_type AND sub.id_hash = s.id_hash
+  LEFT JOIN records_record r
+         ON r.member_id = %(member_id)s AND r.subject_id = sub.id
+        AND r.account_no = s.account_no
+  LEFT JOIN records_recordtombstone t
+         ON t.member_id = %(member_id)s AND t.subject_id = sub.id
+        AND t.account_no = s.account_no
+"""
+
+_REAGING_ERRORS = """
+INSERT INTO records_batcherror (batch_id, "row", "column", code, message, value)
+SELECT %(batch_id)s, row_no, 'first_delinquency_on', 'reaging',
+       'Would move first_delinquency_on later than the date already on file '
+       '(re-aging is not allowed).',
+       first_delinquency_on::text
+  FROM ingest_classified WHERE outcome = 'reaging'
+"""
+
+_RECORD_FIELDS = (
+    "role, loan_type, currency, principal, balance, amount_overdue, days_overdue, "
+    "status, classification, opened_on, due_on, first_delinquency_on, as_of, "
+    "phone_hash, phone_masked, row_hash"
+)
+
+_UPSERT_RECORDS = f"""
+WITH applied AS (
+  INSERT INTO records_record (member_id, subject_id, account_no, {_RECORD_FIELDS},
+                              batch_id, created_at, updated_at)
+  SELECT %(member_id)s, subject_id, account_no, role, loan_type, currency, principal,
+         balance, amount_overdue, days_overdue, status, classification, opened_on,
+         due_on, first_delinquency_on, as_of, coalesce(phone_hash, ''),
+         coalesce(phone_masked, ''), row_hash, %(batch_id)s, now(), now()
+    FROM ingest_classified
+   WHERE outcome IN ('create', 'update', 'supersede')
+  ON CONFLICT (member_id, account_no, subject_id) DO UPDATE SET
+      role = EXCLUDED.role, loan_type = EXCLUDED.loan_type,
+      currency = EXCLUDED.currency, principal = EXCLUDED.principal,
+      balance = EXCLUDED.balance, amount_overdue = EXCLUDED.amount_overdue,
+      days_overdue = EXCLUDED.days_overdue, status = EXCLUDED.status,
+      classification = EXCLUDED.classification, opened_on = EXCLUDED.opened_on,
+      due_on = EXCLUDED.due_on,
+      -- never later (no re-aging); a cured account keeps its first delinquency
+      first_delinquency_on = LEAST(records_record.first_delinquency_on,
+                                   EXCLUDED.first_delinquency_on),
+      as_of = EXCLUDED.as_of, phone_hash = EXCLUDED.phone_hash,
+      phone_masked = EXCLUDED.phone_masked, row_hash = EXCLUDED.row_hash,
+      batch_id = EXCLUDED.batch_id, updated_at = now()
+   WHERE (EXCLUDED.as_of, EXCLUDED.row_hash)
+       > (records_record.as_of, records_record.row_hash)
+  RETURNING subject_id
+)
+INSERT INTO records_batchsubject (batch_id, subject_id)
+SELECT DISTINCT %(batch_id)s, subject_id FROM applied
+ON CONFLICT (batch_id, subject_id) DO NOTHING
+"""
+
+# Deletes, by key: remove the record when the delete is at least as new; in every
+# case erase the months known up to the delete's date and keep a tombstone, so the
+# outcome does not depend on whether the delete came before or after other reports.
+_DELETE_RECORDS = """
+WITH deletes AS (
+  SELECT DISTINCT ON (subject_id, account_no) subject_id, account_no, as_of
+    FROM ingest_classified
+   WHERE action = 'delete' AND subject_id IS NOT NULL
+   ORDER BY subject_id, account_no, as_of DESC
+), doomed AS (
+  SELECT r.id, r.subject_id
+    FROM records_record r JOIN deletes d
+      ON r.member_id = %(member_id)s AND r.subject_id = d.subject_id
+     AND r.account_no = d.account_no
+   WHERE r.as_of <= d.as_of
+), forgotten AS (
+  DELETE FROM records_recordmonth m
+   USING records_record r, deletes d
+   WHERE r.member_id = %(member_id)s AND r.subject_id = d.subject_id
+     AND r.account_no = d.account_no AND m.record_id = r.id
+     -- all months of a record that goes; the older ones of one that stays
+     AND (m.as_of <= d.as_of OR r.as_of <= d.as_of)
+), gone AS (
+  DELETE FROM records_record r USING doomed WHERE r.id = doomed.id
+  RETURNING r.subject_id
+), touched AS (
+  INSERT INTO records_batchsubject (batch_id, subject_id)
+  SELECT DISTINCT %(batch_id)s, subject_id FROM gone
+  ON CONFLICT (batch_id, subject_id) DO NOTHING
+), tombstones AS (
+  INSERT INTO records_recordtombstone (member_id, subject_id, account_no, as_of)
+  SELECT %(member_id)s, subject_id, account_no, as_of FROM deletes
+  ON CONFLICT (member_id, account_no, subject_id) DO UPDATE
+     SET as_of = GREATEST(records_recordtombstone.as_of, EXCLUDED.as_of)
+)
+SELECT count(*) FROM gone
+"""
+
+# Every accepted upsert row newer than the key's last delete tells the status of
+# its months, even a stale one: the newest as_of per (record, month) wins, so the
+# grid does not depend on the order batches arrive in.
+_UPSERT_MONTHS = """
+INSERT INTO records_recordmonth (record_id, month, status, as_of)
+SELECT DISTINCT ON (r.id, m.month) r.id, m.month, m.status, c.as_of
+  FROM ingest_classified c
+  JOIN records_record r
+    ON r.member_id = %(member_id)s AND r.subject_id = c.subject_id
+   AND r.account_no = c.account_no
+  LEFT JOIN records_recordtombstone t
+    ON t.member_id = %(member_id)s AND t.subject_id = c.subject_id
+   AND t.account_no = c.account_no
+ CROSS JOIN LATERAL (
+       SELECT date_trunc('month', c.as_of)::date AS month, c.month_status AS status
+       UNION ALL
+       SELECT (date_trunc('month', c.as_of) - make_interval(months => i - 1))::date,
+              substr(c.payment_history, i, 1)
+         FROM generate_series(2, length(c.payment_history)) AS i
+ ) m
+ WHERE c.action = 'upsert' AND c.outcome <> 'reaging'
+   AND (t.as_of IS NULL OR c.as_of > t.as_of)
+ ORDER BY r.id, m.month, c.as_of DESC, m.status DESC
+ON CONFLICT (record_id, month) DO UPDATE
+   SET status = EXCLUDED.status, as_of = EXCLUDED.as_of
+ WHERE (EXCLUDED.as_of, EXCLUDED.status)
+     > (records_recordmonth.as_of, records_recordmonth.status)
+"""
+
+
+@dataclass
+class ChunkOutcome:
+    outcomes: Counter = field(default_factory=Counter)
+    deleted: int = 0
+
+    @property
+    def reaging(self) -> int:
+        return self.outcomes["reaging"]
+
+
+def stage_rows(rows: list[tuple]) -> None:
+    """(Re)create the session's staging tables and COPY the chunk's rows in."""
+    with connection.cursor() as cursor:
+        cursor.execute(_CREATE_TEMP_TABLES)
+        columns = ", ".join(STAGE_COLUMNS)
+        with cursor.cursor.copy(f"COPY ingest_stage ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def merge_staged(
+    *, batch_id: int, member_id: int, key_version: int, write: bool
+) -> ChunkOutcome:
+    """Classify the staged chunk and, when `write`, apply it. Runs in the caller's
+    transaction: the chunk commits (or not) as a whole."""
+    params = {"batch_id": batch_id, "member_id": member_id, "key_version": key_version}
+    result = ChunkOutcome()
+    with connection.cursor() as cursor:
+        if write:
+            cursor.execute(_UPSERT_SUBJECTS, params)
+        cursor.execute(_CLASSIFY, params)
+        cursor.execute(_REAGING_ERRORS, params)
+        if write:
+            cursor.execute(_UPSERT_RECORDS, params)
+            cursor.execute(_DELETE_RECORDS, params)
+            result.deleted = cursor.fetchone()[0]
+            cursor.execute(_UPSERT_MONTHS, params)
+        cursor.execute(
+            "SELECT outcome, count(*) FROM ingest_classified GROUP BY outcome"
+        )
+        result.outcomes.update(dict(cursor.fetchall()))
+    return result

@@ -1,0 +1,166 @@
+"""Receiving a batch file: checks that refuse the file at once, then a Batch row and
+a queued ingest. Same Idempotency-Key or same content from a member = same batch."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+
+from bureau.audit.services import audit_record
+from bureau.core.errors import BureauError, TooLarge, ValidationFailed
+from bureau.records.fileformat import FileRejected, detect_format, open_rows
+from bureau.records.models import Batch
+from members.models import ApiKey, Member, User
+
+_READ_BLOCK = 1 << 20
+ENCODINGS = ("utf-8", "gbk")
+
+
+class FileRefused(BureauError):
+    """The file as a whole cannot be ingested (RECORDS.md "Batch errors")."""
+
+
+def _refusal(exc: FileRejected) -> BureauError:
+    error = FileRefused(exc.detail, errors=exc.errors, code=exc.code)
+    if exc.code == "unsupported_format":
+        error.status_code = 415
+    return error
+
+
+def _sha256_and_size(handle: IO[bytes]) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    handle.seek(0)
+    while block := handle.read(_READ_BLOCK):
+        digest.update(block)
+        size += len(block)
+    handle.seek(0)
+    return digest.hexdigest(), size
+
+
+def _check_readable(handle: IO[bytes], *, fmt: str, encoding: str | None) -> str:
+    """Open the header and the first row: refuse empty, unknown/missing columns,
+    undecodable text now rather than after queueing. Returns the encoding seen."""
+    handle.seek(0)
+    try:
+        stream = open_rows(handle, fmt=fmt, encoding=encoding)
+        try:
+            if next(iter(stream), None) is None:
+                raise FileRejected("empty_file", "The file has no data rows.")
+            seen = stream.encoding
+        finally:
+            stream.close()
+    except FileRejected as exc:
+        raise _refusal(exc) from exc
+    finally:
+        handle.seek(0)
+    return seen
+
+
+def _existing(member: Member, *, idempotency_key: str | None, sha256: str | None,
+              validate_only: bool) -> Batch | None:  # fmt: skip
+    if idempotency_key:
+        found = Batch.objects.filter(
+            member=member, idempotency_key=idempotency_key
+        ).first()
+        if found:
+            return found
+    if sha256:
+        return Batch.objects.filter(
+            member=member, sha256=sha256, validate_only=validate_only
+        ).first()
+    return None
+
+
+def batch_create(
+    *,
+    member: Member,
+    handle: IO[bytes],
+    filename: str,
+    content_type: str | None = None,
+    fmt: str | None = None,
+    encoding: str | None = None,
+    validate_only: bool = False,
+    strict: bool = False,
+    idempotency_key: str | None = None,
+    actor: Any = None,
+) -> tuple[Batch, bool]:
+    """Store the file and queue its ingest. Returns (batch, created)."""
+    found = _existing(member, idempotency_key=idempotency_key, sha256=None,
+                      validate_only=validate_only)  # fmt: skip
+    if found:
+        return found, False
+    sha256, size = _sha256_and_size(handle)
+    if size > settings.BUREAU_MAX_UPLOAD_BYTES:
+        raise TooLarge(
+            f"The file is larger than {settings.BUREAU_MAX_UPLOAD_BYTES} bytes."
+        )
+    found = _existing(
+        member, idempotency_key=None, sha256=sha256, validate_only=validate_only
+    )
+    if found:
+        return found, False
+    if encoding and encoding.lower() not in ENCODINGS:
+        raise ValidationFailed(errors={"encoding": ["Must be utf-8 or gbk."]})
+    if fmt and fmt not in ("csv", "jsonl"):
+        raise ValidationFailed(errors={"format": ["Must be csv or jsonl."]})
+    if not fmt:
+        try:
+            fmt = detect_format(filename, content_type, handle.read(_READ_BLOCK))
+        except FileRejected as exc:
+            raise _refusal(exc) from exc
+        finally:
+            handle.seek(0)
+    seen_encoding = _check_readable(handle, fmt=fmt, encoding=encoding)
+
+    suffix = ".gz" if filename.lower().endswith(".gz") else ""
+    stored_name = default_storage.save(
+        f"batches/{member.code}/{uuid.uuid4().hex}.{fmt}{suffix}", File(handle)
+    )
+    try:
+        with transaction.atomic():
+            batch = Batch.objects.create(
+                member=member,
+                uploaded_by=actor if isinstance(actor, User) else None,
+                uploaded_with_key=getattr(actor, "api_key", None)
+                if not isinstance(actor, ApiKey)
+                else actor,
+                file=stored_name,
+                original_name=filename[:255],
+                size_bytes=size,
+                sha256=sha256,
+                format=fmt,
+                encoding=(encoding or "").lower() or seen_encoding,
+                idempotency_key=idempotency_key or None,
+                validate_only=validate_only,
+                strict=strict,
+            )
+            audit_record(
+                actor=actor,
+                action="batch.create",
+                obj=batch,
+                member=member,
+                details={"sha256": sha256, "size": size, "format": fmt,
+                         "validate_only": validate_only, "strict": strict},
+            )  # fmt: skip
+            transaction.on_commit(lambda: _enqueue(batch.pk))
+    except IntegrityError:
+        # A concurrent upload of the same content or key won the race.
+        default_storage.delete(stored_name)
+        found = _existing(member, idempotency_key=idempotency_key, sha256=sha256,
+                          validate_only=validate_only)  # fmt: skip
+        if found is None:
+            raise
+        return found, False
+    return batch, True
+
+
+def _enqueue(batch_id: int) -> None:
+    from bureau.records.tasks import ingest_batch
+
+    ingest_batch.delay(batch_id)

@@ -1,0 +1,47 @@
+"""Celery tasks: thin, take ids, call a service, safe to run again."""
+
+import logging
+
+from celery import shared_task
+from django.db import OperationalError
+
+from bureau.records.fileformat import FileRejected
+from bureau.records.services.ingest import (
+    BatchBusy,
+    ChunkAlreadyDone,
+    batch_fail,
+    batch_ingest,
+)
+
+logger = logging.getLogger("bureau.ingest")
+
+
+@shared_task(
+    bind=True,
+    name="bureau.records.tasks.ingest_batch",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=8,
+    acks_late=True,
+)
+def ingest_batch(self, batch_id: int) -> str:
+    try:
+        batch = batch_ingest(batch_id=batch_id)
+    except (BatchBusy, ChunkAlreadyDone) as exc:
+        # Another run holds the member (or got here first): come back later;
+        # the re-run resumes from the last committed chunk.
+        raise self.retry(exc=exc, countdown=5, max_retries=720) from exc
+    except FileRejected as exc:
+        batch_fail(batch_id=batch_id, reason=f"{exc.code}: {exc.detail}")
+        return "failed"
+    except OperationalError:
+        if self.request.retries >= self.max_retries:
+            batch_fail(
+                batch_id=batch_id, reason="database unavailable; retries exhausted"
+            )
+        raise
+    except Exception:
+        logger.exception("ingest failed", extra={"kv": {"batch": batch_id}})
+        batch_fail(batch_id=batch_id, reason="internal error while ingesting (logged)")
+        raise
+    return batch.status if batch else "missing"
