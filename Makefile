@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format requirements stop status env clean
+.PHONY: demo test lint format requirements stop status env clean bench-ingest
 
 $(STAMP): requirements-dev.txt requirements.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=python3"; exit 1; }
@@ -44,3 +44,6 @@ stop: $(STAMP)
 
 clean: stop
 	rm -rf .data staticfiles
+
+bench-ingest: env
+	$(BIN)/python bench/ingest.py --rows $(or $(ROWS),1000000)

@@ -7,4 +7,6 @@ app_name = "api"
 urlpatterns = [
     path("", include("members.api.urls")),
     path("", include("bureau.records.api.urls")),
+    path("", include("reports.api.urls")),
+    path("", include("reports.api.screening_urls")),
 ]

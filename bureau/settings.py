@@ -103,7 +103,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker, result backend, cache ----------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL:
+if REDIS_URL.startswith("unix://"):  # a local socket: Celery spells it differently
+    CELERY_BROKER_URL = "redis+socket://" + REDIS_URL.removeprefix("unix://")
+    CACHE_REDIS_URL = REDIS_URL
+elif REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CACHE_REDIS_URL = REDIS_URL
 else:
@@ -246,6 +249,20 @@ BUREAU_MAX_UPLOAD_BYTES = env.int("BUREAU_MAX_UPLOAD_BYTES", default=2 * 1024**3
 BUREAU_MAX_REJECT_RATIO = env.float("BUREAU_MAX_REJECT_RATIO", default=0.0)
 # Rows per ingest chunk: one COPY + one set-based merge + one commit each.
 BUREAU_INGEST_CHUNK_ROWS = env.int("BUREAU_INGEST_CHUNK_ROWS", default=50_000)
+# Blacklist rule: any of these clauses puts a subject on the blacklist; the profile
+# stores which fired.
+BUREAU_BLACKLIST = {
+    "statuses": env.list(
+        "BUREAU_BLACKLIST_STATUSES", default=["default", "written_off"]
+    ),
+    "min_days_overdue": env.int("BUREAU_BLACKLIST_MIN_DAYS_OVERDUE", default=90),
+    "min_platforms_overdue": env.int(
+        "BUREAU_BLACKLIST_MIN_PLATFORMS_OVERDUE", default=2
+    ),
+}
+BUREAU_AGGREGATE_CHUNK = 5_000  # subjects per aggregation task / statement
+BUREAU_QUERY_RATE_PER_KEY = env.str("BUREAU_QUERY_RATE_PER_KEY", default="600/minute")
+BUREAU_QUERY_RATE_PER_USER = env.str("BUREAU_QUERY_RATE_PER_USER", default="60/minute")
 BUREAU_RECIPROCITY_DAYS = env.int("BUREAU_RECIPROCITY_DAYS", default=45)
 BUREAU_HEALTH_CELERY_TIMEOUT = env.float("BUREAU_HEALTH_CELERY_TIMEOUT", default=1.0)
 

@@ -33,9 +33,17 @@ class BatchErrorInline(admin.TabularInline):
 @admin.register(Batch)
 class BatchAdmin(ReadOnlyAdmin):
     list_display = [
-        "id", "member", "status", "original_name", "rows_total", "rows_rejected",
-        "records_created", "records_updated", "received_at", "finished_at",
-    ]  # fmt: skip
+        "id",
+        "member",
+        "status",
+        "original_name",
+        "rows_total",
+        "rows_rejected",
+        "records_created",
+        "records_updated",
+        "received_at",
+        "finished_at",
+    ]
     list_filter = ["status", "member", "validate_only", "strict"]
     search_fields = ["original_name", "sha256", "idempotency_key"]
     date_hierarchy = "received_at"
@@ -52,9 +60,15 @@ class SubjectAdmin(ReadOnlyAdmin):
 @admin.register(Record)
 class RecordAdmin(ReadOnlyAdmin):
     list_display = [
-        "id", "member", "subject", "account_no", "status", "days_overdue",
-        "amount_overdue", "as_of",
-    ]  # fmt: skip
+        "id",
+        "member",
+        "subject",
+        "account_no",
+        "status",
+        "days_overdue",
+        "amount_overdue",
+        "as_of",
+    ]
     list_filter = ["status", "member", "loan_type"]
     search_fields = ["account_no", "subject__id_masked"]
     list_select_related = ["member", "subject"]

@@ -9,6 +9,7 @@ through SQL in services/merge.py, never per-row ORM saves.
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -168,8 +169,10 @@ class BatchError(models.Model):
 class Record(models.Model):
     """One member's account for one subject; the newest report (by as_of) wins."""
 
+    # Indexes are few on purpose: each one costs every bulk insert. The unique key
+    # (member, account_no, subject) serves member lookups; subject has its own.
     member = models.ForeignKey(
-        "members.Member", on_delete=models.PROTECT, related_name="+"
+        "members.Member", on_delete=models.PROTECT, related_name="+", db_index=False
     )
     subject = models.ForeignKey(
         Subject, on_delete=models.PROTECT, related_name="records"
@@ -193,8 +196,20 @@ class Record(models.Model):
     row_hash = models.CharField(
         max_length=32, help_text="Digest of the reported values: breaks as_of ties."
     )
+    suppressed = models.BooleanField(
+        db_default=False,  # the bulk merge inserts with SQL
+        help_text="Left out of profiles while a dispute is unanswered past its "
+        "deadline.",
+    )
+    # The batch that last wrote the record: a pointer, not a constraint (a checked
+    # FK per row is measurable at commit in bulk ingest).
     batch = models.ForeignKey(
-        Batch, on_delete=models.SET_NULL, null=True, related_name="+"
+        Batch,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -215,10 +230,6 @@ class Record(models.Model):
                 condition=Q(days_overdue__lte=9999), name="record_days_overdue_range"
             ),
         ]
-        indexes = [
-            # Profile aggregation and queries read all records of a subject.
-            models.Index(fields=["subject"], name="record_subject"),
-        ]
 
     def __str__(self) -> str:
         return f"{self.account_no} ({self.status}, {self.as_of})"
@@ -228,7 +239,7 @@ class RecordTombstone(models.Model):
     """A delete's as_of, kept so that an older upsert arriving later stays deleted."""
 
     member = models.ForeignKey(
-        "members.Member", on_delete=models.PROTECT, related_name="+"
+        "members.Member", on_delete=models.PROTECT, related_name="+", db_index=False
     )
     subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="+")
     account_no = models.CharField(max_length=64)
@@ -249,17 +260,20 @@ class RecordTombstone(models.Model):
 class RecordMonth(models.Model):
     """One month of an account's status history (24-month grid); newest as_of wins."""
 
-    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="months")
+    # The largest table (up to 24 rows a record): the key is its only index and it
+    # carries no checked FK. Only the merge SQL writes it, and it deletes a record's
+    # months with the record (tests assert no orphans).
+    pk = models.CompositePrimaryKey("record", "month")
+    record = models.ForeignKey(
+        Record,
+        on_delete=models.DO_NOTHING,
+        related_name="months",
+        db_index=False,
+        db_constraint=False,
+    )
     month = models.DateField(help_text="First day of the month.")
     status = models.CharField(max_length=1)
     as_of = models.DateField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["record", "month"], name="recordmonth_record_month"
-            ),
-        ]
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.status}"
@@ -269,15 +283,65 @@ class BatchSubject(models.Model):
     """Subjects whose records a batch changed: exact `subjects_touched`, and the
     hand-off list for aggregation and watch alerts."""
 
-    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="+")
-    subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="+")
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["batch", "subject"], name="batchsubject_unique"
-            ),
-        ]
+    pk = models.CompositePrimaryKey("batch", "subject")
+    batch = models.ForeignKey(
+        Batch,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    subject = models.ForeignKey(
+        Subject,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
 
     def __str__(self) -> str:
         return f"batch {self.batch_id} subject {self.subject_id}"
+
+
+class Profile(models.Model):
+    """One cross-platform debt profile per subject, derived from its records by
+    services/aggregate.py (incrementally, or all at once by rebuild_profiles)."""
+
+    subject = models.OneToOneField(
+        Subject, on_delete=models.CASCADE, primary_key=True, related_name="profile"
+    )
+    platforms_total = models.PositiveIntegerField(default=0)
+    platforms_with_overdue = models.PositiveIntegerField(default=0)
+    accounts_total = models.PositiveIntegerField(default=0)
+    accounts_overdue = models.PositiveIntegerField(default=0)
+    guarantees_total = models.PositiveIntegerField(
+        default=0, help_text="Accounts where the subject is guarantor (not in totals)."
+    )
+    guarantees_overdue = models.PositiveIntegerField(default=0)
+    total_principal = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    total_balance = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    total_amount_overdue = models.DecimalField(
+        max_digits=18, decimal_places=2, default=0
+    )
+    max_days_overdue = models.PositiveIntegerField(default=0)
+    worst_status = models.CharField(max_length=16, blank=True)
+    worst_classification = models.CharField(max_length=16, blank=True)
+    first_delinquency_on = models.DateField(null=True, blank=True)
+    last_reported_on = models.DateField(null=True, blank=True)
+    blacklisted = models.BooleanField(default=False)
+    blacklist_reasons = ArrayField(
+        models.CharField(max_length=32),
+        default=list,
+        blank=True,
+        help_text="Blacklist clauses that fired (BUREAU_BLACKLIST settings).",
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            # Bureau dashboards and screening exports filter on blacklisted.
+            models.Index(fields=["blacklisted"], name="profile_blacklisted"),
+        ]
+
+    def __str__(self) -> str:
+        return f"profile of subject {self.subject_id}"

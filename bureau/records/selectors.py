@@ -23,3 +23,15 @@ def batch_errors(
     if column:
         errors = errors.filter(column=column)
     return errors
+
+
+def member_contributed_recently(*, member: Member, days: int) -> bool:
+    """Give-to-get: an accepted (not validate-only) batch finished within `days`."""
+    from django.utils import timezone
+
+    return Batch.objects.filter(
+        member=member,
+        validate_only=False,
+        status__in=[Batch.Status.COMPLETED, Batch.Status.COMPLETED_WITH_ERRORS],
+        finished_at__gte=timezone.now() - timezone.timedelta(days=days),
+    ).exists()

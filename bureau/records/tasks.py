@@ -6,6 +6,11 @@ from celery import shared_task
 from django.db import OperationalError
 
 from bureau.records.fileformat import FileRejected
+from bureau.records.services.aggregate import (
+    batch_subject_ids,
+    profiles_refresh,
+    subject_chunks,
+)
 from bureau.records.services.ingest import (
     BatchBusy,
     ChunkAlreadyDone,
@@ -45,3 +50,30 @@ def ingest_batch(self, batch_id: int) -> str:
         batch_fail(batch_id=batch_id, reason="internal error while ingesting (logged)")
         raise
     return batch.status if batch else "missing"
+
+
+@shared_task(
+    name="bureau.records.tasks.aggregate_subjects",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=8,
+    acks_late=True,
+)
+def aggregate_subjects(subject_ids: list[int]) -> int:
+    """Recompute profiles of ≤ 5k subjects (idempotent: a re-run gives the same)."""
+    return profiles_refresh(subject_ids=subject_ids)
+
+
+@shared_task(
+    name="bureau.records.tasks.aggregate_batch",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    acks_late=True,
+)
+def aggregate_batch(batch_id: int) -> int:
+    """Fan a finished batch's touched subjects out to aggregate_subjects chunks."""
+    chunks = 0
+    for chunk in subject_chunks(batch_subject_ids(batch_id=batch_id)):
+        aggregate_subjects.delay(chunk)
+        chunks += 1
+    return chunks

@@ -55,8 +55,13 @@ def good_row(**overrides) -> dict[str, str]:
 
 
 def current_row(**overrides) -> dict[str, str]:
-    base = {"days_overdue": "0", "amount_overdue": "0", "status": "current",
-            "first_delinquency_on": "", "payment_history": "NNN"}  # fmt: skip
+    base = {
+        "days_overdue": "0",
+        "amount_overdue": "0",
+        "status": "current",
+        "first_delinquency_on": "",
+        "payment_history": "NNN",
+    }
     return good_row(**{**base, **overrides})
 
 

@@ -3,16 +3,39 @@
 from bureau.records.models import Batch, BatchError, Record, RecordMonth
 
 RECORD_FIELDS = (
-    "subject__id_hash", "account_no", "role", "loan_type", "currency", "principal",
-    "balance", "amount_overdue", "days_overdue", "status", "classification",
-    "opened_on", "due_on", "first_delinquency_on", "as_of", "phone_hash",
-    "phone_masked", "row_hash",
-)  # fmt: skip
+    "subject__id_hash",
+    "account_no",
+    "role",
+    "loan_type",
+    "currency",
+    "principal",
+    "balance",
+    "amount_overdue",
+    "days_overdue",
+    "status",
+    "classification",
+    "opened_on",
+    "due_on",
+    "first_delinquency_on",
+    "as_of",
+    "phone_hash",
+    "phone_masked",
+    "row_hash",
+)
 COUNTERS = (
-    "status", "rows_total", "rows_accepted", "rows_rejected", "rows_duplicate",
-    "rows_stale", "rows_unchanged", "records_created", "records_updated",
-    "records_deleted", "subjects_touched", "progress",
-)  # fmt: skip
+    "status",
+    "rows_total",
+    "rows_accepted",
+    "rows_rejected",
+    "rows_duplicate",
+    "rows_stale",
+    "rows_unchanged",
+    "records_created",
+    "records_updated",
+    "records_deleted",
+    "subjects_touched",
+    "progress",
+)
 
 
 def records_of(member) -> list[tuple]:

@@ -157,16 +157,26 @@ def test_reaging_when_first_delinquency_moves_earlier_is_accepted(acme):
 def test_delete_action_when_newer_removes_record_and_history(acme):
     ingest(acme, csv_bytes([good_row(as_of=days_ago(40))]))
     assert RecordMonth.objects.count() == 3
-    delete = {"account_no": "ACC-1", "id_type": "resident_id", "id_number": ID_A,
-              "as_of": days_ago(5), "action": "delete"}  # fmt: skip
+    delete = {
+        "account_no": "ACC-1",
+        "id_type": "resident_id",
+        "id_number": ID_A,
+        "as_of": days_ago(5),
+        "action": "delete",
+    }
     batch = ingest(acme, csv_bytes([delete]))
     assert batch.records_deleted == 1 and batch.subjects_touched == 1
     assert not Record.objects.exists() and not RecordMonth.objects.exists()
 
 
 def test_delete_then_older_upsert_when_arriving_late_stays_deleted(acme):
-    delete = {"account_no": "ACC-1", "id_type": "resident_id", "id_number": ID_A,
-              "as_of": days_ago(5), "action": "delete"}  # fmt: skip
+    delete = {
+        "account_no": "ACC-1",
+        "id_type": "resident_id",
+        "id_number": ID_A,
+        "as_of": days_ago(5),
+        "action": "delete",
+    }
     ingest(acme, csv_bytes([delete]))
     batch = ingest(acme, csv_bytes([good_row(as_of=days_ago(40))]))
     assert (batch.rows_stale, batch.records_created) == (1, 0)
@@ -176,8 +186,13 @@ def test_delete_then_older_upsert_when_arriving_late_stays_deleted(acme):
 def test_delete_does_not_touch_other_members_rows(acme, globex):
     ingest(acme, csv_bytes([good_row()]))
     ingest(globex, csv_bytes([good_row()]))
-    delete = {"account_no": "ACC-1", "id_type": "resident_id", "id_number": ID_A,
-              "as_of": days_ago(1), "action": "delete"}  # fmt: skip
+    delete = {
+        "account_no": "ACC-1",
+        "id_type": "resident_id",
+        "id_number": ID_A,
+        "as_of": days_ago(1),
+        "action": "delete",
+    }
     ingest(acme, csv_bytes([delete]))
     assert list(Record.objects.values_list("member__code", flat=True)) == ["globex"]
 
@@ -246,11 +261,19 @@ def test_same_content_when_uploaded_twice_returns_same_batch(acme):
 
 
 def test_same_idempotency_key_when_reused_returns_same_batch(acme):
-    first, _ = batch_create(member=acme, handle=io.BytesIO(csv_bytes([good_row()])),
-                            filename="a.csv", idempotency_key="k-1")  # fmt: skip
+    first, _ = batch_create(
+        member=acme,
+        handle=io.BytesIO(csv_bytes([good_row()])),
+        filename="a.csv",
+        idempotency_key="k-1",
+    )
     other_content = csv_bytes([good_row(account_no="ZZ")])
-    again, created = batch_create(member=acme, handle=io.BytesIO(other_content),
-                                  filename="b.csv", idempotency_key="k-1")  # fmt: skip
+    again, created = batch_create(
+        member=acme,
+        handle=io.BytesIO(other_content),
+        filename="b.csv",
+        idempotency_key="k-1",
+    )
     assert not created and again.pk == first.pk
 
 
@@ -269,3 +292,44 @@ def test_ingest_when_run_again_after_completion_changes_nothing(acme):
 
     again = batch_ingest(batch_id=batch.pk)
     assert again.records_created == 1 and Record.objects.count() == 1
+
+
+def test_idempotency_key_when_reused_for_other_mode_returns_409(acme):
+    from bureau.core.errors import Conflict
+
+    batch_create(
+        member=acme,
+        handle=io.BytesIO(csv_bytes([good_row()])),
+        filename="a.csv",
+        idempotency_key="k-2",
+        validate_only=True,
+    )
+    with pytest.raises(Conflict):
+        batch_create(
+            member=acme,
+            handle=io.BytesIO(csv_bytes([good_row()])),
+            filename="a.csv",
+            idempotency_key="k-2",
+        )
+
+
+def test_name_with_backslash_when_ingested_is_stored_exactly(acme):
+    ingest(acme, csv_bytes([good_row(name="O\\Brien 李")]))
+    assert Subject.objects.get().name == "O\\Brien 李"
+
+
+def test_deletes_when_applied_leave_no_orphan_history(acme):
+    ingest(acme, csv_bytes([good_row(as_of=days_ago(40)), good_row(account_no="B")]))
+    deletes = [
+        {
+            "account_no": a,
+            "id_type": "resident_id",
+            "id_number": ID_A,
+            "as_of": days_ago(1),
+            "action": "delete",
+        }
+        for a in ("ACC-1", "B")
+    ]
+    ingest(acme, csv_bytes(deletes))
+    orphans = RecordMonth.objects.exclude(record_id__in=Record.objects.values("id"))
+    assert not orphans.exists()

@@ -11,6 +11,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bureau.records.models import BatchError
 from bureau.records.services.ingest import batch_ingest
 from bureau.records.services.upload import batch_create
 from tests.records.helpers import ID_A, ID_B, csv_bytes
@@ -29,22 +30,33 @@ def _row(account, id_number, as_of_back, status, balance, delete):
     today = timezone.localdate()
     as_of = (today - timedelta(days=as_of_back)).isoformat()
     if delete:
-        return {"account_no": account, "id_type": "resident_id", "id_number": id_number,
-                "as_of": as_of, "action": "delete"}  # fmt: skip
+        return {
+            "account_no": account,
+            "id_type": "resident_id",
+            "id_number": id_number,
+            "as_of": as_of,
+            "action": "delete",
+        }
     overdue = status in ("overdue", "default")
     return {
-        "account_no": account, "id_type": "resident_id", "id_number": id_number,
-        "name": "李四", "loan_type": "cash", "principal": "5000",
+        "account_no": account,
+        "id_type": "resident_id",
+        "id_number": id_number,
+        "name": "李四",
+        "loan_type": "cash",
+        "principal": "5000",
         "balance": str(balance),
         "amount_overdue": "300" if overdue else "0",
-        "days_overdue": "40" if overdue else "0", "status": status,
+        "days_overdue": "40" if overdue else "0",
+        "status": status,
         "opened_on": (today - timedelta(days=900)).isoformat(),
         # One first-delinquency date per account, kept once reported (also while
         # current), as furnishers must. Re-aging is a rejection against stored
         # state, order-dependent by design, so it is outside this property.
         "first_delinquency_on": (today - timedelta(days=200)).isoformat(),
-        "as_of": as_of, "payment_history": "N1" if overdue else "",
-    }  # fmt: skip
+        "as_of": as_of,
+        "payment_history": "N1" if overdue else "",
+    }
 
 
 rows_strategy = st.lists(
@@ -69,6 +81,8 @@ def _apply(member, batches: list[list[dict]]) -> tuple[list, list]:
             member=member, handle=io.BytesIO(data), filename=f"{index}.csv"
         )
         batch_ingest(batch_id=batch.pk)
+    # Every generated row is valid: the property must not pass vacuously.
+    assert not BatchError.objects.exists(), list(BatchError.objects.values())
     return records_of(member), months_of(member)
 
 

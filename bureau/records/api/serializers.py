@@ -26,13 +26,33 @@ class BatchOutput(serializers.ModelSerializer):
     class Meta:
         model = Batch
         fields = [
-            "id", "member", "status", "progress", "original_name", "format", "encoding",
-            "size_bytes", "sha256", "validate_only", "strict", "rows_total",
-            "rows_accepted", "rows_rejected", "rows_duplicate", "rows_stale",
-            "rows_unchanged", "records_created", "records_updated", "records_deleted",
-            "subjects_touched", "failure_reason", "received_at", "started_at",
-            "finished_at", "duration_seconds",
-        ]  # fmt: skip
+            "id",
+            "member",
+            "status",
+            "progress",
+            "original_name",
+            "format",
+            "encoding",
+            "size_bytes",
+            "sha256",
+            "validate_only",
+            "strict",
+            "rows_total",
+            "rows_accepted",
+            "rows_rejected",
+            "rows_duplicate",
+            "rows_stale",
+            "rows_unchanged",
+            "records_created",
+            "records_updated",
+            "records_deleted",
+            "subjects_touched",
+            "failure_reason",
+            "received_at",
+            "started_at",
+            "finished_at",
+            "duration_seconds",
+        ]
 
     def get_duration_seconds(self, batch: Batch) -> float | None:
         if batch.started_at and batch.finished_at:

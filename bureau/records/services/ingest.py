@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from bureau.core.prefetch import prefetch
 from bureau.records import identity
 from bureau.records.fileformat import (
     CleanRow,
@@ -51,6 +52,7 @@ class Chunk:
     errors: list[RowError] = field(default_factory=list)
     rejected_rows: int = 0
     source_rows: int = 0
+    bytes_read: int = 0
 
 
 def _identity_key() -> bytes:
@@ -65,14 +67,24 @@ def _row_hash(clean: CleanRow) -> str:
         text = "|".join(
             str(value)
             for value in (
-                clean.name, clean.role, clean.loan_type, clean.currency,
+                clean.name,
+                clean.role,
+                clean.loan_type,
+                clean.currency,
                 clean.principal,
-                clean.balance, clean.amount_overdue, clean.days_overdue, clean.status,
-                clean.classification, clean.opened_on, clean.due_on,
-                clean.first_delinquency_on, clean.as_of, clean.phone,
+                clean.balance,
+                clean.amount_overdue,
+                clean.days_overdue,
+                clean.status,
+                clean.classification,
+                clean.opened_on,
+                clean.due_on,
+                clean.first_delinquency_on,
+                clean.as_of,
+                clean.phone,
                 clean.payment_history,
             )
-        )  # fmt: skip
+        )
     return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
 
@@ -83,20 +95,50 @@ def stage_tuple(row_no: int, clean: CleanRow, key: bytes) -> tuple:
     id_masked = identity.mask_identity(clean.id_type, clean.id_number)
     if clean.action == "delete":
         return (
-            row_no, "delete", clean.id_type, id_hash, id_masked, None, clean.account_no,
-            *([None] * 12), clean.as_of, None, None, None, None, _row_hash(clean),
-        )  # fmt: skip
+            row_no,
+            "delete",
+            clean.id_type,
+            id_hash,
+            id_masked,
+            None,
+            clean.account_no,
+            *([None] * 12),
+            clean.as_of,
+            None,
+            None,
+            None,
+            None,
+            _row_hash(clean),
+        )
     phone_hash = identity.phone_hmac(key, clean.phone) if clean.phone else None
     phone_masked = identity.mask_phone(clean.phone) if clean.phone else None
     return (
-        row_no, "upsert", clean.id_type, id_hash, id_masked, clean.name,
+        row_no,
+        "upsert",
+        clean.id_type,
+        id_hash,
+        id_masked,
+        clean.name,
         clean.account_no,
-        clean.role, clean.loan_type, clean.currency, clean.principal, clean.balance,
-        clean.amount_overdue, clean.days_overdue, clean.status, clean.classification,
-        clean.opened_on, clean.due_on, clean.first_delinquency_on, clean.as_of,
-        phone_hash, phone_masked, clean.payment_history,
-        month_status(clean.status, clean.days_overdue), _row_hash(clean),
-    )  # fmt: skip
+        clean.role,
+        clean.loan_type,
+        clean.currency,
+        clean.principal,
+        clean.balance,
+        clean.amount_overdue,
+        clean.days_overdue,
+        clean.status,
+        clean.classification,
+        clean.opened_on,
+        clean.due_on,
+        clean.first_delinquency_on,
+        clean.as_of,
+        phone_hash,
+        phone_masked,
+        clean.payment_history,
+        month_status(clean.status, clean.days_overdue),
+        _row_hash(clean),
+    )
 
 
 def _chunks(
@@ -118,11 +160,15 @@ def _chunks(
             chunk.errors.extend(errors)
             chunk.rejected_rows += 1
         else:
-            chunk.rows.append(stage_tuple(row_no, clean, key))
+            # Encoded now, in the producer thread: a COPY line is ~300 bytes where
+            # the typed tuple is ~2 KB, and the writer thread only sends bytes.
+            chunk.rows.append(merge.copy_line(stage_tuple(row_no, clean, key)))
         if row_no % chunk_rows == 0:
+            chunk.bytes_read = stream.bytes_read
             yield chunk
             chunk = Chunk(index=chunk.index + 1)
     if chunk.source_rows:
+        chunk.bytes_read = stream.bytes_read
         yield chunk
 
 
@@ -137,13 +183,27 @@ def _copy_errors(batch_id: int, errors: list[RowError]) -> None:
         with cursor.cursor.copy(copy_sql) as copy:
             for error in errors:
                 copy.write_row(
-                    (batch_id, error.row, error.column[:64], error.code,
-                     error.message[:300], error.value[:120])
-                )  # fmt: skip
+                    (
+                        batch_id,
+                        error.row,
+                        error.column[:64],
+                        error.code,
+                        error.message[:300],
+                        error.value[:120],
+                    )
+                )
 
 
 def _commit_chunk(batch: Batch, chunk: Chunk, *, write: bool, progress: float) -> None:
     with transaction.atomic():
+        with connection.cursor() as cursor:
+            # Sorting a chunk's month rows must not spill to disk.
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+            # Don't wait for this chunk's WAL flush. A chunk and its resume point
+            # commit together, so a server crash can only lose whole recent chunks,
+            # which the re-run redoes; the final status update commits
+            # synchronously, which flushes every chunk before it.
+            cursor.execute("SET LOCAL synchronous_commit = off")
         done = Batch.objects.select_for_update().values_list("chunks_done", flat=True)
         if done.get(pk=batch.pk) != chunk.index:
             raise ChunkAlreadyDone(f"chunk {chunk.index} of batch {batch.pk}")
@@ -200,8 +260,9 @@ def _run_pass(batch: Batch, *, write: bool) -> None:
         stream = open_rows(handle, fmt=batch.format, encoding=batch.encoding or None)
         try:
             skip = batch.chunks_done * chunk_rows
-            for chunk in _chunks(batch, stream, skip_rows=skip, chunk_rows=chunk_rows):
-                progress = stream.bytes_read / max(batch.size_bytes, 1)
+            chunks = _chunks(batch, stream, skip_rows=skip, chunk_rows=chunk_rows)
+            for chunk in prefetch(chunks):
+                progress = chunk.bytes_read / max(batch.size_bytes, 1)
                 if batch.strict and not batch.strict_passed:
                     progress /= 2  # the validation pass is the first half
                 elif batch.strict:
@@ -223,23 +284,41 @@ def _reset_for_write_pass(batch: Batch) -> None:
     with transaction.atomic():
         BatchError.objects.filter(batch=batch).delete()
         Batch.objects.filter(pk=batch.pk).update(
-            strict_passed=True, chunks_done=0, rows_total=0, rows_accepted=0,
-            rows_rejected=0, rows_duplicate=0, rows_stale=0, rows_unchanged=0,
-            records_created=0, records_updated=0, records_deleted=0,
-        )  # fmt: skip
+            strict_passed=True,
+            chunks_done=0,
+            rows_total=0,
+            rows_accepted=0,
+            rows_rejected=0,
+            rows_duplicate=0,
+            rows_stale=0,
+            rows_unchanged=0,
+            records_created=0,
+            records_updated=0,
+            records_deleted=0,
+        )
     batch.refresh_from_db()
 
 
 def _finish(batch: Batch, *, status: str, reason: str = "") -> None:
     touched = BatchSubject.objects.filter(batch=batch).count()
-    Batch.objects.filter(pk=batch.pk).update(
-        status=status,
-        progress=1.0,
-        failure_reason=reason,
-        subjects_touched=touched,
-        finished_at=timezone.now(),
-    )
+    with transaction.atomic():
+        Batch.objects.filter(pk=batch.pk).update(
+            status=status,
+            progress=1.0,
+            failure_reason=reason,
+            subjects_touched=touched,
+            finished_at=timezone.now(),
+        )
+        if touched and not batch.validate_only:
+            # Hand-off: the touched subjects' profiles are recomputed in chunks.
+            transaction.on_commit(lambda: _enqueue_aggregation(batch.pk))
     batch.refresh_from_db()
+
+
+def _enqueue_aggregation(batch_id: int) -> None:
+    from bureau.records.tasks import aggregate_batch
+
+    aggregate_batch.delay(batch_id)
 
 
 def batch_fail(*, batch_id: int, reason: str) -> None:

@@ -13,7 +13,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
 from bureau.audit.services import audit_record
-from bureau.core.errors import BureauError, TooLarge, ValidationFailed
+from bureau.core.errors import BureauError, Conflict, TooLarge, ValidationFailed
 from bureau.records.fileformat import FileRejected, detect_format, open_rows
 from bureau.records.models import Batch
 from members.models import ApiKey, Member, User
@@ -62,12 +62,26 @@ def _check_readable(handle: IO[bytes], *, fmt: str, encoding: str | None) -> str
     return seen
 
 
-def _existing(member: Member, *, idempotency_key: str | None, sha256: str | None,
-              validate_only: bool) -> Batch | None:  # fmt: skip
+def _existing(
+    member: Member,
+    *,
+    idempotency_key: str | None,
+    sha256: str | None,
+    validate_only: bool,
+) -> Batch | None:
     if idempotency_key:
         found = Batch.objects.filter(
             member=member, idempotency_key=idempotency_key
         ).first()
+        if found and found.validate_only != validate_only:
+            # Same key, different request: answering with the other batch would
+            # silently drop this one (e.g. a real upload after a validate_only run).
+            raise Conflict(
+                "This Idempotency-Key was used for a "
+                f"{'validate_only' if found.validate_only else 'real'} upload "
+                f"(batch {found.pk}); use a new key.",
+                errors={"Idempotency-Key": ["already used for a different request"]},
+            )
         if found:
             return found
     if sha256:
@@ -91,8 +105,12 @@ def batch_create(
     actor: Any = None,
 ) -> tuple[Batch, bool]:
     """Store the file and queue its ingest. Returns (batch, created)."""
-    found = _existing(member, idempotency_key=idempotency_key, sha256=None,
-                      validate_only=validate_only)  # fmt: skip
+    found = _existing(
+        member,
+        idempotency_key=idempotency_key,
+        sha256=None,
+        validate_only=validate_only,
+    )
     if found:
         return found, False
     sha256, size = _sha256_and_size(handle)
@@ -145,15 +163,24 @@ def batch_create(
                 action="batch.create",
                 obj=batch,
                 member=member,
-                details={"sha256": sha256, "size": size, "format": fmt,
-                         "validate_only": validate_only, "strict": strict},
-            )  # fmt: skip
+                details={
+                    "sha256": sha256,
+                    "size": size,
+                    "format": fmt,
+                    "validate_only": validate_only,
+                    "strict": strict,
+                },
+            )
             transaction.on_commit(lambda: _enqueue(batch.pk))
     except IntegrityError:
         # A concurrent upload of the same content or key won the race.
         default_storage.delete(stored_name)
-        found = _existing(member, idempotency_key=idempotency_key, sha256=sha256,
-                          validate_only=validate_only)  # fmt: skip
+        found = _existing(
+            member,
+            idempotency_key=idempotency_key,
+            sha256=sha256,
+            validate_only=validate_only,
+        )
         if found is None:
             raise
         return found, False

@@ -7,10 +7,16 @@ can only ever be shown when it is created.
 
 import json
 import os
+import tempfile
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from bureau.records.generator import GeneratorConfig, write_member_files
+from bureau.records.models import Record
+from bureau.records.services.aggregate import profiles_rebuild
+from bureau.records.services.ingest import batch_ingest
+from bureau.records.services.upload import batch_create
 from members.models import ApiKey, Member, Role, User
 from members.services import api_key_create, api_key_revoke, member_create, user_create
 
@@ -21,6 +27,7 @@ DEMO_MEMBERS = [
 ]
 MEMBER_STAFF = [Role.MEMBER_ADMIN, Role.UPLOADER, Role.ANALYST]
 BUREAU_STAFF = [Role.BUREAU_ADMIN, Role.COMPLIANCE, Role.AUDITOR]
+DEMO_CODES = tuple(code for code, _, _ in DEMO_MEMBERS)
 DEMO_KEY_NAME = "demo"
 ACTOR = "command:seed_demo"
 
@@ -89,13 +96,42 @@ class Command(BaseCommand):
                 actor=ACTOR,
             )
             summary["keys"].append({"member": code, "key": full_key})
+        summary["records"] = self._records()
         self._print(summary, as_json=as_json)
+
+    def _records(self) -> int:
+        """A few hundred generated records, borrowers shared across the members,
+        furnished through the real ingest path. Only once: later runs keep them."""
+        members = {m.code: m for m in Member.objects.filter(code__in=DEMO_CODES)}
+        if Record.objects.filter(member__in=members.values()).exists():
+            return Record.objects.filter(member__in=members.values()).count()
+        config = GeneratorConfig(
+            members=len(DEMO_CODES),
+            subjects=150,
+            rows=450,
+            seed=2026,
+            member_codes=list(DEMO_CODES),
+            error_rate=0.02,
+        )
+        with tempfile.TemporaryDirectory() as tmp:
+            for code, path in write_member_files(config, tmp).items():
+                with path.open("rb") as handle:
+                    batch, _ = batch_create(
+                        member=members[code],
+                        handle=handle,
+                        filename=f"demo-{code}.csv",
+                        actor=ACTOR,
+                    )
+                batch_ingest(batch_id=batch.pk)
+        profiles_rebuild()
+        return Record.objects.filter(member__in=members.values()).count()
 
     def _print(self, summary: dict, *, as_json: bool) -> None:
         self.stdout.write(f"Logins (password for all: {summary['password']}):")
         for user in summary["users"]:
             member = user["member"] or "bureau"
             self.stdout.write(f"  {user['username']:<24} {user['role']:<14} {member}")
+        self.stdout.write(f"Records on file for the demo members: {summary['records']}")
         self.stdout.write("API keys (upload, query, monitor; shown once):")
         for key in summary["keys"]:
             self.stdout.write(f"  {key['member']:<8} {key['key']}")

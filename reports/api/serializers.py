@@ -1,0 +1,42 @@
+from rest_framework import serializers
+
+from bureau.records.models import ID_TYPES
+from reports.models import Inquiry, Purpose
+
+
+class QueryInput(serializers.Serializer):
+    id_type = serializers.ChoiceField(choices=ID_TYPES)
+    id_number = serializers.CharField(max_length=64, trim_whitespace=True)
+    name = serializers.CharField(max_length=200)
+    purpose = serializers.ChoiceField(choices=Purpose.choices)
+    consent_reference = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required except for self_inquiry / dispute_handling by compliance.",
+    )
+
+
+class InquiryOutput(serializers.ModelSerializer):
+    member = serializers.CharField(source="member.code", default=None)
+    asked_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Inquiry
+        fields = [
+            "id",
+            "created_at",
+            "member",
+            "asked_by",
+            "purpose",
+            "consent_reference",
+            "id_type",
+            "id_masked",
+            "hit",
+        ]
+
+    def get_asked_by(self, inquiry: Inquiry) -> str:
+        if inquiry.api_key_id:
+            return f"key:{inquiry.api_key.prefix}"
+        return inquiry.user.get_username() if inquiry.user_id else ""

@@ -1,0 +1,100 @@
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from bureau.audit.services import audit_record
+from bureau.core.errors import NotFound, ValidationFailed
+from members.models import Role
+from members.permissions import RoleOrScope, actor_member
+from reports.api.serializers import InquiryOutput, QueryInput
+from reports.selectors import inquiries_of_member, inquiry_for_report
+from reports.services import query as query_service
+from reports.services.pdf import render_pdf
+
+QUERY_ROLES = (Role.ANALYST, Role.MEMBER_ADMIN, Role.COMPLIANCE, Role.BUREAU_ADMIN)
+REPORT_READERS = (
+    Role.ANALYST,
+    Role.MEMBER_ADMIN,
+    Role.AUDITOR,
+    Role.BUREAU_ADMIN,
+    Role.COMPLIANCE,
+)
+
+
+class QueryView(APIView):
+    """Look up one person's cross-platform profile, for a stated purpose."""
+
+    permission_classes = [RoleOrScope]
+    required_scope = "query"
+    allowed_roles = QUERY_ROLES
+
+    @extend_schema(request=QueryInput, responses={200: dict, 404: dict})
+    def post(self, request):
+        data = QueryInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        report = query_service.query_answer(
+            actor=request.user,
+            member=actor_member(request),
+            data=query_service.QueryInput(**data.validated_data),
+        )
+        return Response(report)
+
+
+class ReportView(APIView):
+    """The report of an inquiry, as JSON, `?format=html` or `?format=pdf`."""
+
+    permission_classes = [RoleOrScope]
+    required_scope = "query"
+    allowed_roles = REPORT_READERS
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", str, enum=["json", "html", "pdf"])],
+        responses={200: dict},
+    )
+    def get(self, request, inquiry_id):
+        member = actor_member(request)
+        inquiry = inquiry_for_report(inquiry_id=inquiry_id, member=member)
+        if inquiry is None:
+            raise NotFound("No report for this inquiry.")
+        fmt = request.query_params.get("format", "json")
+        if fmt not in ("json", "html", "pdf"):
+            raise ValidationFailed(errors={"format": ["Must be json, html or pdf."]})
+        audit_record(
+            actor=request.user,
+            action="report.view",
+            obj=inquiry,
+            member=member,
+            details={"format": fmt, "subject": inquiry.subject_id},
+        )
+        if fmt == "json":
+            return Response(inquiry.report)
+        html = render_to_string(
+            "reports/report.html",
+            {"report": inquiry.report, "for_print": fmt == "pdf"},
+            request=request,
+        )
+        if fmt == "html":
+            return HttpResponse(html, content_type="text/html; charset=utf-8")
+        response = HttpResponse(
+            render_pdf(html, base_url=request.build_absolute_uri("/")),
+            content_type="application/pdf",
+        )
+        response["Content-Disposition"] = f'inline; filename="report-{inquiry.pk}.pdf"'
+        return response
+
+
+class InquiryListView(GenericAPIView):
+    """Inquiries made by your own member (auditable usage)."""
+
+    permission_classes = [RoleOrScope]
+    required_scope = "query"
+    allowed_roles = (Role.MEMBER_ADMIN, Role.ANALYST, Role.AUDITOR, Role.BUREAU_ADMIN)
+    serializer_class = InquiryOutput
+
+    def get(self, request):
+        inquiries = inquiries_of_member(member=actor_member(request))
+        page = self.paginate_queryset(inquiries)
+        return self.get_paginated_response(InquiryOutput(page, many=True).data)

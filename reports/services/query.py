@@ -1,0 +1,161 @@
+"""A purpose-bound query for one person: checks, look-up, inquiry, audit.
+
+Every call that passes the request checks is an Inquiry, hit or miss, and an audit
+event. A name that does not match the subject found by number answers exactly like
+an unknown number: nothing confirms that the number is on file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from bureau.audit.services import audit_record
+from bureau.core.context import request_id_var
+from bureau.core.errors import Forbidden, NotFound, ValidationFailed
+from bureau.core.ratelimit import rate_limit_hit
+from bureau.records import identity
+from bureau.records.models import Subject
+from bureau.records.selectors import member_contributed_recently
+from members.models import Member, Role
+from reports.models import PURPOSES_WITHOUT_CONSENT, Inquiry, Purpose
+from reports.services.report import build_report
+
+CONSENT_MAX = 64
+
+
+class ContributionRequired(Forbidden):
+    code = "contribution_required"
+    default_detail = "Your platform must furnish records to query (give-to-get)."
+
+
+@dataclass(frozen=True)
+class QueryInput:
+    id_type: str
+    id_number: str
+    name: str
+    purpose: str
+    consent_reference: str = ""
+
+
+def normalise_name(name: str) -> str:
+    """Trim, NFKC (full-width → half-width), case-fold Latin letters, one space."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def _key() -> bytes:
+    return settings.BUREAU_IDENTITY_KEY.encode()
+
+
+def _name_hash(name: str) -> str:
+    return hmac.new(_key(), f"name:{name}".encode(), hashlib.sha256).hexdigest()
+
+
+def _check_request(data: QueryInput, *, actor: Any) -> tuple[str, str]:
+    errors: dict[str, list[str]] = {}
+    if data.purpose not in Purpose.values:
+        errors["purpose"] = [f"Must be one of: {', '.join(Purpose.values)}."]
+    is_compliance = getattr(actor, "role", "") == Role.COMPLIANCE
+    consent = (data.consent_reference or "").strip()
+    consent_optional = data.purpose in PURPOSES_WITHOUT_CONSENT and is_compliance
+    if data.purpose in PURPOSES_WITHOUT_CONSENT and not is_compliance:
+        errors.setdefault("purpose", []).append(
+            "Only compliance staff may use this purpose."
+        )
+    if not consent and not consent_optional:
+        errors["consent_reference"] = [
+            "A consent reference is required for this purpose."
+        ]
+    elif len(consent) > CONSENT_MAX:
+        errors["consent_reference"] = [f"At most {CONSENT_MAX} characters."]
+    name = normalise_name(data.name or "")
+    if not name or len(name) > 100:
+        errors["name"] = ["Give the person's name (1–100 characters)."]
+    normalized = ""
+    try:
+        normalized = identity.normalize_identity(data.id_type, data.id_number or "")
+    except identity.IdentityError as exc:
+        field = "id_type" if exc.code == "invalid_choice" else "id_number"
+        errors[field] = [exc.message]
+    if errors:
+        raise ValidationFailed(errors=errors)
+    return normalized, name
+
+
+def _rate_limit(actor: Any) -> None:
+    key = getattr(actor, "api_key", None)
+    if key is not None:
+        rate_limit_hit(f"query:key:{key.pk}", settings.BUREAU_QUERY_RATE_PER_KEY)
+    else:
+        rate_limit_hit(f"query:user:{actor.pk}", settings.BUREAU_QUERY_RATE_PER_USER)
+
+
+def query_run(
+    *, actor: Any, member: Member | None, data: QueryInput
+) -> tuple[Inquiry, dict | None]:
+    """Answer a query. Returns the inquiry and the report (None for a miss)."""
+    normalized, name = _check_request(data, actor=actor)
+    if member is not None and not member_contributed_recently(
+        member=member, days=settings.BUREAU_RECIPROCITY_DAYS
+    ):
+        raise ContributionRequired()
+    _rate_limit(actor)
+
+    id_hash = identity.identity_hmac(_key(), data.id_type, normalized)
+    subject = Subject.objects.filter(id_type=data.id_type, id_hash=id_hash).first()
+    if subject is not None and normalise_name(subject.name) != name:
+        subject = None  # same answer as an unknown number
+    inquiry_id = uuid.uuid4()
+    report = None
+    if subject is not None:
+        report = build_report(
+            subject=subject,
+            inquiry_id=inquiry_id,
+            asking_member_id=member.pk if member else None,
+            show_member_names=member is None,
+        )
+    key = getattr(actor, "api_key", None)
+    with transaction.atomic():
+        inquiry = Inquiry.objects.create(
+            id=inquiry_id,
+            member=member,
+            user=None if key is not None else actor,
+            api_key=key,
+            subject=subject,
+            id_type=data.id_type,
+            id_hash=id_hash,
+            id_masked=identity.mask_identity(data.id_type, normalized),
+            name_hash=_name_hash(name),
+            purpose=data.purpose,
+            consent_reference=(data.consent_reference or "").strip(),
+            hit=subject is not None,
+            report=report,
+            request_id=request_id_var.get() if request_id_var.get() != "-" else "",
+        )
+        audit_record(
+            actor=actor,
+            action="query.run",
+            obj=inquiry,
+            member=member,
+            details={
+                "purpose": data.purpose,
+                "hit": inquiry.hit,
+                "subject": subject.pk if subject else None,
+            },
+        )
+    return inquiry, report
+
+
+def query_answer(*, actor: Any, member: Member | None, data: QueryInput) -> dict:
+    """query_run for the API: a miss is a 404 (after the inquiry is recorded)."""
+    _, report = query_run(actor=actor, member=member, data=data)
+    if report is None:
+        raise NotFound("No matching person on file.")
+    return report
