@@ -1,0 +1,116 @@
+"""Bulk screening: upload a file of persons, poll it, read one result per person."""
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+
+from bureau.audit.services import audit_record
+from bureau.core.csv import csv_response
+from bureau.core.errors import TooLarge, ValidationFailed
+from members.models import Role
+from members.permissions import RoleOrScope, actor_member
+from reports.api.screening_serializers import (
+    ScreeningCreateInput,
+    ScreeningOutput,
+    ScreeningResultOutput,
+)
+from reports.services.screening import (
+    screening_create,
+    screening_results,
+    screenings_of_member,
+)
+
+RESULT_COLUMNS = ScreeningResultOutput.Meta.fields
+# Multipart framing on top of the file itself.
+_MULTIPART_SLACK = 64 * 1024
+
+
+class ScreeningBaseView(GenericAPIView):
+    permission_classes = [RoleOrScope]
+    required_scope = "query"
+    allowed_roles = (Role.ANALYST, Role.MEMBER_ADMIN)
+    serializer_class = ScreeningOutput
+
+    def get_queryset(self):
+        return screenings_of_member(member=actor_member(self.request))
+
+    def get_screening(self, screening_id: int):
+        return get_object_or_404(self.get_queryset(), pk=screening_id)
+
+
+class ScreeningListCreateView(ScreeningBaseView):
+    """Screen up to 100,000 persons under one purpose and consent reference, or list
+    your screenings (newest first)."""
+
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(responses=ScreeningOutput(many=True))
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(ScreeningOutput(page, many=True).data)
+
+    @extend_schema(
+        request={"multipart/form-data": ScreeningCreateInput},
+        responses={202: ScreeningOutput},
+    )
+    def post(self, request):
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        if declared > settings.BUREAU_MAX_UPLOAD_BYTES + _MULTIPART_SLACK:
+            raise TooLarge(
+                f"The file is larger than {settings.BUREAU_MAX_UPLOAD_BYTES} bytes."
+            )
+        data = ScreeningCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        screening = screening_create(
+            actor=request.user,
+            member=actor_member(request),
+            handle=upload.file,
+            filename=upload.name or "upload",
+            content_type=upload.content_type,
+            purpose=data.validated_data["purpose"],
+            consent_reference=data.validated_data["consent_reference"],
+        )
+        return Response(
+            ScreeningOutput(screening).data, status=status.HTTP_202_ACCEPTED
+        )
+
+
+class ScreeningDetailView(ScreeningBaseView):
+    @extend_schema(responses=ScreeningOutput)
+    def get(self, request, screening_id: int):
+        return Response(ScreeningOutput(self.get_screening(screening_id)).data)
+
+
+class ScreeningResultsView(ScreeningBaseView):
+    """One line per person, in file order; `?format=csv` downloads them all."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", str, enum=["json", "csv"])],
+        responses=ScreeningResultOutput(many=True),
+    )
+    def get(self, request, screening_id: int):
+        screening = self.get_screening(screening_id)
+        fmt = request.query_params.get("format", "json")
+        if fmt not in ("json", "csv"):
+            raise ValidationFailed(errors={"format": ["Must be json or csv."]})
+        audit_record(actor=request.user, action="screening.results_view", obj=screening,
+                     member=screening.member_id, details={"format": fmt})  # fmt: skip
+        results = screening_results(screening=screening)
+        if fmt == "csv":
+            rows = results.values_list(*RESULT_COLUMNS).iterator(chunk_size=5000)
+            return csv_response(
+                f"screening-{screening.pk}-results.csv",
+                RESULT_COLUMNS,
+                (_csv_cells(row) for row in rows),
+            )
+        page = self.paginate_queryset(results)
+        return self.get_paginated_response(ScreeningResultOutput(page, many=True).data)
+
+
+def _csv_cells(row: tuple) -> list:
+    return [str(cell).lower() if isinstance(cell, bool) else cell for cell in row]

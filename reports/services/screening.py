@@ -1,0 +1,561 @@
+"""Bulk screening: many persons checked under one purpose and consent reference.
+
+`screening_create` refuses a bad request or an unreadable file at once, stores the
+file and queues `screen_persons`. `screening_run` streams the file in chunks of
+~2,000 persons: per chunk one look-up of subjects with their profiles, one bulk
+insert of inquiries (each valid person screened is an inquiry, hit or miss), one of
+results, one counter update, all in one transaction. `persons_total` is the last
+committed line, so a re-run resumes after it and never duplicates a result.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import logging
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import IO, Any, BinaryIO
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from bureau.audit.services import audit_record
+from bureau.core.errors import Forbidden, TooLarge, ValidationFailed
+from bureau.records import identity
+from bureau.records.fileformat import FileRejected, RowStream, detect_format
+from bureau.records.fileformat.errors import ENCODING
+from bureau.records.fileformat.reader import _BLOCK, _GZIP_MAGIC, _CountingReader
+from bureau.records.models import Profile, Subject
+from bureau.records.selectors import member_contributed_recently
+from bureau.records.services.aggregate import profiles_refresh
+from bureau.records.services.upload import FileRefused
+from members.models import ApiKey, Member, User
+from reports.models import (
+    PURPOSES_WITHOUT_CONSENT,
+    Inquiry,
+    Purpose,
+    Screening,
+    ScreeningResult,
+)
+from reports.services.query import (
+    CONSENT_MAX,
+    ContributionRequired,
+    _key,
+    _name_hash,
+    normalise_name,
+)
+
+logger = logging.getLogger("bureau.screening")
+
+MAX_PERSONS = 100_000
+CHUNK_PERSONS = 2_000
+COLUMNS = ("id_type", "id_number", "name")
+_COLUMN_SET = frozenset(COLUMNS)
+_FINAL = (Screening.Status.COMPLETED, Screening.Status.FAILED)
+_READ_BLOCK = 1 << 20
+_FIGURES = (
+    "blacklisted",
+    "platforms_with_overdue",
+    "total_amount_overdue",
+    "max_days_overdue",
+)
+_NO_FIGURES = (False, 0, Decimal("0"), 0)
+_MSG_NAME = "Give the person's name (1–100 characters)."
+
+
+class _ChunkAlreadyDone(Exception):
+    """Another run committed this chunk first: leave the screening to it."""
+
+
+# -- reading the file --------------------------------------------------------------
+
+
+class _ScreeningRows(RowStream):
+    """The furnishing-file reader (blocks, gzip, utf-8/gbk, bad lines) with the
+    screening header: exactly id_type, id_number, name in any order."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.format == "jsonl":
+            self.columns = list(COLUMNS)
+
+    def _read_header(self) -> list[str]:
+        while True:
+            self._line_error = None
+            try:
+                cells = next(self._reader)
+            except StopIteration:
+                raise FileRejected(
+                    "empty_file", "The file has no header row."
+                ) from None
+            except csv.Error:
+                raise FileRejected(
+                    "invalid_format", "The header row is not valid CSV."
+                ) from None
+            if any(cells):
+                break
+        if self._line_error is not None:
+            if self._line_error[0] == ENCODING:
+                raise FileRejected(
+                    "encoding", "The header row is not valid UTF-8 or GBK text."
+                )
+            raise FileRejected("invalid_format", "The header row is too long.")
+        names = [identity.normalize_text(cell).lower() for cell in cells]
+        _check_header(names)
+        return names
+
+
+def _check_header(names: list[str]) -> None:
+    if len(names) == 1 and (";" in names[0] or "\t" in names[0]):
+        raise FileRejected(
+            "invalid_format",
+            "Columns must be separated by commas.",
+            {"columns": ["the header row has a single column"]},
+        )
+    duplicates = sorted(name for name, n in Counter(names).items() if n > 1)
+    if duplicates:
+        raise FileRejected(
+            "invalid_format",
+            "The header row names a column twice.",
+            {"columns": ["duplicate column: " + _safe(name) for name in duplicates]},
+        )
+    unknown = [
+        f"column {i} has no name" if not name else "unknown column: " + _safe(name)
+        for i, name in enumerate(names, start=1)
+        if name not in _COLUMN_SET
+    ]
+    missing = [name for name in COLUMNS if name not in names]
+    if missing and len(unknown) == len(names):
+        raise FileRejected(
+            "missing_columns",
+            "The first row is not a header row: it names no known column.",
+            {"columns": ["missing column: " + name for name in missing]},
+        )
+    if unknown:
+        raise FileRejected(
+            "unknown_columns",
+            "The header row names unknown columns; a screening file has exactly "
+            "id_type, id_number and name.",
+            {"columns": unknown},
+        )
+    if missing:
+        raise FileRejected(
+            "missing_columns",
+            "The header row lacks required columns.",
+            {"columns": ["missing column: " + name for name in missing]},
+        )
+
+
+def _safe(name: str) -> str:
+    """A header cell fit for an error body (a file without header has data there)."""
+    return identity.mask_value_for_column("id_number", name[:64])
+
+
+def _open_rows(fileobj: BinaryIO, *, fmt: str) -> _ScreeningRows:
+    """Like fileformat.open_rows (gzip sniffed, encoding detected), screening header."""
+    counter = _CountingReader(fileobj)
+    buffered = io.BufferedReader(counter, _BLOCK)
+    binary: BinaryIO = buffered
+    if buffered.peek(2)[:2] == _GZIP_MAGIC:
+        binary = gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[assignment]
+    return _ScreeningRows(binary, counter, fmt=fmt, codec=None)
+
+
+def _refusal(exc: FileRejected) -> FileRefused:
+    error = FileRefused(exc.detail, errors=exc.errors, code=exc.code)
+    if exc.code == "unsupported_format":
+        error.status_code = 415
+    return error
+
+
+# -- receiving a screening -----------------------------------------------------------
+
+
+def _check_terms(*, purpose: str, consent_reference: str) -> str:
+    errors: dict[str, list[str]] = {}
+    allowed = [p for p in Purpose.values if p not in PURPOSES_WITHOUT_CONSENT]
+    if purpose not in allowed:
+        errors["purpose"] = [f"Must be one of: {', '.join(allowed)}."]
+    consent = (consent_reference or "").strip()
+    if not consent:
+        errors["consent_reference"] = ["A consent reference is required to screen."]
+    elif len(consent) > CONSENT_MAX:
+        errors["consent_reference"] = [f"At most {CONSENT_MAX} characters."]
+    if errors:
+        raise ValidationFailed(errors=errors)
+    return consent
+
+
+def _size(handle: IO[bytes]) -> int:
+    handle.seek(0, io.SEEK_END)
+    size = handle.tell()
+    handle.seek(0)
+    return size
+
+
+def _check_readable(handle: IO[bytes], *, fmt: str) -> None:
+    """Refuse an empty file, a wrong header or undecodable text before queueing."""
+    handle.seek(0)
+    try:
+        stream = _open_rows(handle, fmt=fmt)
+        try:
+            if next(iter(stream), None) is None:
+                raise FileRejected("empty_file", "The file has no data rows.")
+        finally:
+            stream.close()
+    except FileRejected as exc:
+        raise _refusal(exc) from exc
+    finally:
+        handle.seek(0)
+
+
+def screening_create(
+    *,
+    actor: Any,
+    member: Member | None,
+    handle: IO[bytes],
+    filename: str,
+    content_type: str | None = None,
+    purpose: str,
+    consent_reference: str,
+) -> Screening:
+    """Check the request and the file, store it, and queue the screening."""
+    if member is None:
+        raise Forbidden("Only member platforms screen persons.")
+    consent = _check_terms(purpose=purpose, consent_reference=consent_reference)
+    if not member_contributed_recently(
+        member=member, days=settings.BUREAU_RECIPROCITY_DAYS
+    ):
+        raise ContributionRequired()
+    size = _size(handle)
+    if size > settings.BUREAU_MAX_UPLOAD_BYTES:
+        raise TooLarge(
+            f"The file is larger than {settings.BUREAU_MAX_UPLOAD_BYTES} bytes."
+        )
+    try:
+        fmt = detect_format(filename, content_type, handle.read(_READ_BLOCK))
+    except FileRejected as exc:
+        raise _refusal(exc) from exc
+    finally:
+        handle.seek(0)
+    _check_readable(handle, fmt=fmt)
+
+    now = timezone.now()
+    suffix = ".gz" if filename.lower().endswith(".gz") else ""
+    stored_name = default_storage.save(
+        f"screenings/{now:%Y/%m}/{uuid.uuid4().hex}.{fmt}{suffix}", File(handle)
+    )
+    key = actor if isinstance(actor, ApiKey) else getattr(actor, "api_key", None)
+    try:
+        with transaction.atomic():
+            screening = Screening.objects.create(
+                member=member,
+                user=actor if isinstance(actor, User) else None,
+                api_key=key,
+                purpose=purpose,
+                consent_reference=consent,
+                file=stored_name,
+                format=fmt,
+                created_at=now,
+            )
+            audit_record(
+                actor=actor,
+                action="screening.create",
+                obj=screening,
+                member=member,
+                details={"purpose": purpose, "size": size, "format": fmt},
+            )
+            transaction.on_commit(lambda: _enqueue(screening.pk))
+    except Exception:
+        default_storage.delete(stored_name)
+        raise
+    return screening
+
+
+def _enqueue(screening_id: int) -> None:
+    from reports.tasks import screen_persons
+
+    screen_persons.delay(screening_id)
+
+
+# -- running a screening ---------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Person:
+    line: int
+    id_type: str = ""
+    id_masked: str = ""
+    error: str = ""
+    id_hash: str = ""
+    name: str = ""
+
+
+def _read_person(line: int, values: dict[str, str] | None, errors: list) -> _Person:
+    """Validate one line in Python; a bad line is a result with an error message."""
+    if values is None:
+        message = errors[0].message if errors else "Line could not be read."
+        return _Person(line, error=message)
+    extra = sorted(set(values) - _COLUMN_SET)
+    if extra:  # JSON Lines naming a furnishing column
+        return _Person(line, error="Unknown column: " + ", ".join(extra) + ".")
+    id_type = identity.normalize_text(values.get("id_type", "")).lower()
+    raw = values.get("id_number", "")
+    try:
+        number = identity.normalize_identity(id_type, raw)
+    except identity.IdentityError as exc:
+        masked = identity.mask_value_for_column("id_number", raw)[:32]
+        return _Person(line, id_type[:16], masked, error=exc.message)
+    person = _Person(line, id_type, identity.mask_identity(id_type, number))
+    name = normalise_name(values.get("name", ""))
+    if not name or len(name) > 100:
+        person.error = _MSG_NAME
+        return person
+    person.id_hash = identity.identity_hmac(_key(), id_type, number)
+    person.name = name
+    return person
+
+
+def _persons(stream: _ScreeningRows, *, after: int) -> Iterator[list[_Person]]:
+    chunk: list[_Person] = []
+    for line, values, errors in stream:
+        if line <= after:
+            continue  # committed by an earlier run
+        chunk.append(_read_person(line, values, errors))
+        if len(chunk) >= CHUNK_PERSONS:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _figures(rows) -> dict[int, tuple]:
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def _lookup(persons: list[_Person]) -> dict[tuple[str, str], tuple[int, str, tuple]]:
+    """(id_type, id_hash) → (subject id, name, profile figures), in one query
+    (plus one refresh and one read when some profiles are not computed yet)."""
+    hashes: dict[str, set[str]] = defaultdict(set)
+    for person in persons:
+        hashes[person.id_type].add(person.id_hash)
+    if not hashes:
+        return {}
+    # Served by the subject_identity_unique index, one range per id type.
+    condition = Q()
+    for id_type, values in hashes.items():
+        condition |= Q(id_type=id_type, id_hash__in=sorted(values))
+    rows = list(
+        Subject.objects.filter(condition).values_list(
+            "pk",
+            "id_type",
+            "id_hash",
+            "name",
+            "profile__subject_id",
+            *(f"profile__{name}" for name in _FIGURES),
+        )
+    )
+    missing = [row[0] for row in rows if row[4] is None]
+    computed: dict[int, tuple] = {}
+    if missing:
+        # Aggregation runs after ingest; a screening in between computes it now,
+        # as a single query does.
+        profiles_refresh(subject_ids=missing)
+        computed = _figures(
+            Profile.objects.filter(subject_id__in=missing).values_list(
+                "subject_id", *_FIGURES
+            )
+        )
+    return {
+        (id_type, id_hash): (
+            pk,
+            name,
+            tuple(figures) if profile_id else computed.get(pk, _NO_FIGURES),
+        )
+        for pk, id_type, id_hash, name, profile_id, *figures in rows
+    }
+
+
+def _commit_chunk(screening: Screening, persons: list[_Person], *, total: int) -> None:
+    valid = [person for person in persons if not person.error]
+    found = _lookup(valid)
+    now = timezone.now()
+    inquiries: list[Inquiry] = []
+    results: list[ScreeningResult] = []
+    hits = blacklisted = 0
+    for person in persons:
+        subject = None if person.error else found.get((person.id_type, person.id_hash))
+        if subject is not None and normalise_name(subject[1]) != person.name:
+            subject = None  # same answer as an unknown number
+        figures = dict(zip(_FIGURES, subject[2], strict=True)) if subject else {}
+        hits += subject is not None
+        blacklisted += bool(figures.get("blacklisted"))
+        results.append(
+            ScreeningResult(
+                screening_id=screening.pk,
+                line=person.line,
+                id_type=person.id_type,
+                id_masked=person.id_masked,
+                error=person.error[:200],
+                found=subject is not None,
+                **figures,
+            )
+        )
+        if person.error:
+            continue  # not a look-up: no inquiry
+        inquiries.append(
+            Inquiry(
+                member_id=screening.member_id,
+                user_id=None if screening.api_key_id else screening.user_id,
+                api_key_id=screening.api_key_id,
+                subject_id=subject[0] if subject else None,
+                id_type=person.id_type,
+                id_hash=person.id_hash,
+                id_masked=person.id_masked,
+                name_hash=_name_hash(person.name),
+                purpose=screening.purpose,
+                consent_reference=screening.consent_reference,
+                hit=subject is not None,
+                screening_id=screening.pk,
+                created_at=now,
+            )
+        )
+    last = persons[-1].line
+    with transaction.atomic():
+        done = Screening.objects.select_for_update().values_list(
+            "persons_total", flat=True
+        )
+        if done.get(pk=screening.pk) != persons[0].line - 1:
+            raise _ChunkAlreadyDone(f"lines {persons[0].line}-{last}")
+        Inquiry.objects.bulk_create(inquiries)
+        ScreeningResult.objects.bulk_create(results)
+        Screening.objects.filter(pk=screening.pk).update(
+            persons_total=last,
+            persons_found=F("persons_found") + hits,
+            persons_blacklisted=F("persons_blacklisted") + blacklisted,
+            persons_invalid=F("persons_invalid") + len(persons) - len(valid),
+            progress=min(last / max(total, 1), 0.99),
+        )
+
+
+def _count_persons(screening: Screening) -> int:
+    """Lines in the file, counting no further than MAX_PERSONS + 1."""
+    with screening.file.open("rb") as handle:
+        stream = _open_rows(handle, fmt=screening.format)
+        try:
+            count = 0
+            for count, _row in enumerate(stream, start=1):
+                if count > MAX_PERSONS:
+                    break
+            return count
+        finally:
+            stream.close()
+
+
+def _screen(screening: Screening, *, total: int) -> None:
+    with screening.file.open("rb") as handle:
+        stream = _open_rows(handle, fmt=screening.format)
+        try:
+            for chunk in _persons(stream, after=screening.persons_total):
+                _commit_chunk(screening, chunk, total=total)
+        finally:
+            stream.close()
+
+
+def _finish(screening: Screening, *, status: str, reason: str = "") -> Screening:
+    """Final status and the run's one audit event, once whatever the re-runs."""
+    with transaction.atomic():
+        changes: dict[str, Any] = {
+            "status": status,
+            "failure_reason": reason[:2000],
+            "finished_at": timezone.now(),
+        }
+        if status == Screening.Status.COMPLETED:
+            changes["progress"] = 1.0
+        updated = (
+            Screening.objects.filter(pk=screening.pk)
+            .exclude(status__in=_FINAL)
+            .update(**changes)
+        )
+        screening = Screening.objects.select_related("api_key", "user").get(
+            pk=screening.pk
+        )
+        if updated:
+            audit_record(
+                actor=screening.api_key or screening.user or "task:screen_persons",
+                action="screening.run",
+                obj=screening,
+                member=screening.member_id,
+                details={
+                    "status": status,
+                    "purpose": screening.purpose,
+                    "persons": screening.persons_total,
+                    "found": screening.persons_found,
+                    "blacklisted": screening.persons_blacklisted,
+                    "invalid": screening.persons_invalid,
+                    "reason": reason[:200],
+                },
+            )
+    return screening
+
+
+def screening_fail(*, screening_id: int, reason: str) -> None:
+    """Mark a screening failed (the task gave up on it)."""
+    screening = Screening.objects.filter(pk=screening_id).first()
+    if screening is not None and screening.status not in _FINAL:
+        _finish(screening, status=Screening.Status.FAILED, reason=reason)
+
+
+def screening_run(*, screening_id: int) -> Screening | None:
+    """Run (or resume) a screening to a final status. Safe to call again."""
+    screening = Screening.objects.filter(pk=screening_id).first()
+    if screening is None:
+        logger.warning("screening not found", extra={"kv": {"screening": screening_id}})
+        return None
+    if screening.status in _FINAL:
+        return screening
+    Screening.objects.filter(pk=screening.pk).exclude(status__in=_FINAL).update(
+        status=Screening.Status.PROCESSING
+    )
+    try:
+        total = _count_persons(screening)
+        if total > MAX_PERSONS:
+            reason = (
+                f"The file holds more than {MAX_PERSONS:,} persons; "
+                f"split it into files of at most {MAX_PERSONS:,}."
+            )
+            return _finish(screening, status=Screening.Status.FAILED, reason=reason)
+        _screen(screening, total=total)
+    except FileRejected as exc:
+        reason = f"{exc.code}: {exc.detail}"
+        return _finish(screening, status=Screening.Status.FAILED, reason=reason)
+    except _ChunkAlreadyDone:
+        logger.info(
+            "screening resumed elsewhere", extra={"kv": {"screening": screening.pk}}
+        )
+        screening.refresh_from_db()
+        return screening
+    return _finish(screening, status=Screening.Status.COMPLETED)
+
+
+# -- reads --------------------------------------------------------------------------
+
+
+def screenings_of_member(*, member: Member | None) -> QuerySet[Screening]:
+    """A member's own screenings, newest first (bureau staff have none)."""
+    if member is None:
+        return Screening.objects.none()
+    return Screening.objects.filter(member=member).select_related("member")
+
+
+def screening_results(*, screening: Screening) -> QuerySet[ScreeningResult]:
+    return ScreeningResult.objects.filter(screening=screening).order_by("line")
