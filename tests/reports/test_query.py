@@ -328,3 +328,32 @@ def test_inquiries_list_when_read_shows_own_member_only(
     ask(api_client, globex_key)
     listed = api_client.get("/api/v1/inquiries/", **bearer(acme_key[1])).json()
     assert listed["count"] == 1 and listed["results"][0]["member"] == "acme"
+
+
+@pytest.mark.parametrize("fmt", ["html", "pdf"])
+def test_report_html_and_pdf_when_read_never_name_other_members(
+    api_client, furnished, acme_key, fmt
+):
+    import shutil
+    import subprocess
+
+    inquiry_id = ask(api_client, acme_key[1]).json()["inquiry_id"]
+    response = api_client.get(
+        f"{QUERIES}{inquiry_id}/report/?format={fmt}", **bearer(acme_key[1])
+    )
+    assert response.status_code == 200
+    if fmt == "pdf":
+        assert response["Content-Type"] == "application/pdf"
+        if not shutil.which("pdftotext"):
+            pytest.skip("pdftotext (poppler-utils) is not installed")
+        text = subprocess.run(
+            ["pdftotext", "-", "-"],
+            input=response.content,
+            capture_output=True,
+            check=True,
+        ).stdout.decode()
+    else:
+        text = response.content.decode()
+    assert "110105********002X" in text and "2199.50" in text
+    for secret in ("globex", "Globex", "GLOBEX-77"):
+        assert secret not in text
