@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("bureau.records.api.urls")),
     path("", include("reports.api.urls")),
     path("", include("reports.api.screening_urls")),
+    path("", include("bureau.audit.api.alerts_urls")),
 ]

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 from bureau import embedded
 
@@ -142,6 +143,11 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_WORKER_QUEUES = "default,ingest,aggregate,notify,maintenance"
 CELERY_BEAT_SCHEDULE: dict = {}
+# Misuse detection looks at the hour that just ended (bureau/audit/misuse.py).
+CELERY_BEAT_SCHEDULE["detect-misuse-hourly"] = {
+    "task": "bureau.audit.tasks.maintenance_detect_misuse",
+    "schedule": crontab(minute=5),
+}
 # Keep our key=value logging (with request ids) in workers instead of Celery's.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
@@ -265,6 +271,27 @@ BUREAU_QUERY_RATE_PER_KEY = env.str("BUREAU_QUERY_RATE_PER_KEY", default="600/mi
 BUREAU_QUERY_RATE_PER_USER = env.str("BUREAU_QUERY_RATE_PER_USER", default="60/minute")
 BUREAU_RECIPROCITY_DAYS = env.int("BUREAU_RECIPROCITY_DAYS", default=45)
 BUREAU_HEALTH_CELERY_TIMEOUT = env.float("BUREAU_HEALTH_CELERY_TIMEOUT", default=1.0)
+# Misuse detection thresholds (bureau/audit/misuse.py, hourly job).
+BUREAU_MISUSE = {
+    # Shared look-back: volume baseline, imbalance window, purpose-drift baseline.
+    "baseline_days": env.int("BUREAU_MISUSE_BASELINE_DAYS", default=30),
+    # Volume spike: last hour > factor × median active hour, and > volume_min.
+    "volume_factor": env.float("BUREAU_MISUSE_VOLUME_FACTOR", default=5.0),
+    "volume_min": env.int("BUREAU_MISUSE_VOLUME_MIN", default=50),
+    # Enumeration (last hour): miss ratio, sequential numbers, names per number.
+    "enum_min_queries": env.int("BUREAU_MISUSE_ENUM_MIN_QUERIES", default=30),
+    "enum_miss_ratio": env.float("BUREAU_MISUSE_ENUM_MISS_RATIO", default=0.5),
+    "sequential_min": env.int("BUREAU_MISUSE_SEQUENTIAL_MIN", default=10),
+    "names_per_number": env.int("BUREAU_MISUSE_NAMES_PER_NUMBER", default=3),
+    # Query-to-contribution imbalance: queries ÷ rows accepted.
+    "imbalance_ratio": env.float("BUREAU_MISUSE_IMBALANCE_RATIO", default=1.0),
+    "imbalance_min_queries": env.int(
+        "BUREAU_MISUSE_IMBALANCE_MIN_QUERIES", default=100
+    ),
+    # Purpose drift per API key: total variation distance, last 24 h vs baseline.
+    "drift_tvd": env.float("BUREAU_MISUSE_DRIFT_TVD", default=0.5),
+    "drift_min_queries": env.int("BUREAU_MISUSE_DRIFT_MIN_QUERIES", default=20),
+}
 
 # --- Logging: key=value lines, request id on every line -----------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

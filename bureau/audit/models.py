@@ -3,10 +3,14 @@
 A PostgreSQL trigger (migration 0002) refuses UPDATE and DELETE. Each row stores
 hash = sha256(prev_hash + canonical JSON of its own fields), so altering or removing
 any row breaks the chain from there on; `manage.py audit_verify` finds where.
+
+Also here: misuse alerts (`Alert`), which compliance updates, so not append-only.
 """
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
 
 
 class AuditEvent(models.Model):
@@ -66,3 +70,103 @@ class AuditEvent(models.Model):
         return (
             f"#{self.sequence} {self.action} by {self.actor_label or self.actor_type}"
         )
+
+
+class Alert(models.Model):
+    """A pattern of use that looks like misuse, raised for compliance to look at.
+
+    Raised by `misuse_detect` (bureau/audit/misuse.py). `evidence` holds the counts,
+    ratios and hashes that justify it: never an identity number or a name. Unlike
+    AuditEvent an alert is updatable (acknowledged, dismissed); each change is
+    audited as "alert.update".
+    """
+
+    class Rule(models.TextChoices):
+        VOLUME_SPIKE = "volume_spike", "Volume spike"
+        ENUMERATION = "enumeration", "Enumeration"
+        CONTRIBUTION_IMBALANCE = (
+            "contribution_imbalance",
+            "Query-to-contribution imbalance",
+        )
+        PURPOSE_DRIFT = "purpose_drift", "Purpose drift"
+
+    class Severity(models.TextChoices):
+        LOW = "low", "Low"
+        MEDIUM = "medium", "Medium"
+        HIGH = "high", "High"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        DISMISSED = "dismissed", "Dismissed"
+
+    rule = models.CharField(max_length=32, choices=Rule.choices)
+    # PROTECT: an alert is evidence; the member or key it names cannot vanish under it.
+    member = models.ForeignKey(
+        "members.Member",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    api_key = models.ForeignKey(
+        "members.ApiKey",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    severity = models.CharField(max_length=8, choices=Severity.choices)
+    evidence = models.JSONField(default=dict)
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.OPEN
+    )
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # The detection job is idempotent: one alert per rule, member/key and
+            # window, however often it runs (NULL key counts as a value).
+            models.UniqueConstraint(
+                fields=["rule", "member", "api_key", "window_start", "window_end"],
+                nulls_distinct=False,
+                name="alert_rule_window_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(window_end__gt=F("window_start")),
+                name="alert_window_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(member__isnull=False) | Q(api_key__isnull=False),
+                name="alert_names_member_or_key",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "acknowledged", "dismissed"]),
+                name="alert_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open") | Q(handled_at__isnull=False),
+                name="alert_handled_has_time",
+            ),
+        ]
+        indexes = [
+            # GET /alerts/?status=open: the work queue, newest first.
+            models.Index(fields=["status", "-created_at"], name="alert_status_time"),
+            # GET /alerts/?member=…: one member's alerts, newest first.
+            models.Index(fields=["member", "-created_at"], name="alert_member_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"alert {self.pk} {self.rule} ({self.status})"
