@@ -9,5 +9,6 @@ urlpatterns = [
     path("", include("bureau.records.api.urls")),
     path("", include("reports.api.urls")),
     path("", include("reports.api.screening_urls")),
+    path("", include("bureau.audit.api.urls")),
     path("", include("bureau.audit.api.alerts_urls")),
 ]

@@ -17,7 +17,7 @@ class AuditEventAdmin(admin.ModelAdmin):
         "object_id",
         "request_id",
     ]
-    list_filter = ["action", "actor_type", "member"]
+    list_filter = ["action", "actor_type", "object_type", "member"]
     search_fields = ["action", "actor_label", "object_id", "request_id"]
     date_hierarchy = "created_at"
     ordering = ["-sequence"]

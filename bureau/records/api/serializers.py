@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from bureau.records.models import Batch, BatchError
+from members.models import User
 
 
 class BatchCreateInput(serializers.Serializer):
@@ -64,3 +65,24 @@ class BatchErrorOutput(serializers.ModelSerializer):
     class Meta:
         model = BatchError
         fields = ["row", "column", "code", "message", "value"]
+
+
+class BatchShareInput(serializers.Serializer):
+    """`username` names a user of the caller's own member; other members' users are
+    not looked up, so the answer never reveals who exists elsewhere."""
+
+    username = serializers.CharField(max_length=150)
+
+    def validate_username(self, value: str) -> User:
+        user = User.objects.filter(
+            member=self.context["member"], username=value
+        ).first()
+        if user is None:
+            raise serializers.ValidationError("No user of your member has this name.")
+        return user
+
+
+class BatchShareOutput(serializers.Serializer):
+    batch = serializers.IntegerField(source="batch.pk")
+    username = serializers.CharField(source="user.username")
+    permission = serializers.CharField()

@@ -12,4 +12,9 @@ urlpatterns = [
         views.BatchErrorsView.as_view(),
         name="batch-errors",
     ),
+    path(
+        "batches/<int:batch_id>/share/",
+        views.BatchShareView.as_view(),
+        name="batch-share",
+    ),
 ]

@@ -14,14 +14,19 @@ from bureau.records.api.serializers import (
     BatchCreateInput,
     BatchErrorOutput,
     BatchOutput,
+    BatchShareInput,
+    BatchShareOutput,
 )
 from bureau.records.selectors import batch_errors, batches_visible_to
+from bureau.records.services.sharing import SHARE_PERMISSION, batch_share
 from bureau.records.services.upload import batch_create
 from members.models import Role
+from members.object_permissions import filter_to_permitted
 from members.permissions import RoleOrScope, actor_member
 
 UPLOADERS = (Role.UPLOADER, Role.MEMBER_ADMIN)
 BATCH_READERS = (*UPLOADERS, Role.BUREAU_ADMIN, Role.AUDITOR)
+SHARED_BATCH_READERS = (*BATCH_READERS, Role.ANALYST)
 # Multipart framing on top of the file itself.
 _MULTIPART_SLACK = 64 * 1024
 
@@ -32,7 +37,13 @@ class BatchBaseView(GenericAPIView):
     allowed_roles = BATCH_READERS
 
     def get_queryset(self):
-        return batches_visible_to(member=actor_member(self.request))
+        batches = batches_visible_to(member=actor_member(self.request))
+        if getattr(self.request.user, "role", "") == Role.ANALYST:
+            # Analysts read only the batches a member admin shared with them.
+            return filter_to_permitted(
+                user=self.request.user, queryset=batches, perm=SHARE_PERMISSION
+            )
+        return batches
 
     def get_batch(self, batch_id: int):
         return get_object_or_404(self.get_queryset(), pk=batch_id)
@@ -93,6 +104,9 @@ class BatchListCreateView(BatchBaseView):
 
 
 class BatchDetailView(BatchBaseView):
+    # An analyst passes the role check but sees only batches shared with them.
+    allowed_roles = SHARED_BATCH_READERS
+
     @extend_schema(responses=BatchOutput)
     def get(self, request, batch_id: int):
         return Response(BatchOutput(self.get_batch(batch_id)).data)
@@ -103,6 +117,8 @@ class BatchErrorsView(BatchBaseView):
 
     `?format=csv` downloads them all as CSV; `?code=` and `?column=` filter.
     """
+
+    allowed_roles = SHARED_BATCH_READERS
 
     @extend_schema(
         parameters=[
@@ -133,3 +149,21 @@ class BatchErrorsView(BatchBaseView):
             raise ValidationFailed(errors={"format": ["Must be json or csv."]})
         page = self.paginate_queryset(errors)
         return self.get_paginated_response(BatchErrorOutput(page, many=True).data)
+
+
+class BatchShareView(BatchBaseView):
+    """Let one analyst of your member read this batch and its rejected rows."""
+
+    allowed_roles = (Role.MEMBER_ADMIN,)
+    required_scope = None
+    no_key_reason = "Sharing grants a person access: only a logged-in member admin."
+
+    @extend_schema(request=BatchShareInput, responses=BatchShareOutput)
+    def post(self, request, batch_id: int):
+        batch = self.get_batch(batch_id)
+        data = BatchShareInput(data=request.data, context={"member": batch.member})
+        data.is_valid(raise_exception=True)
+        user = data.validated_data["username"]
+        batch_share(batch=batch, user=user, actor=request.user)
+        body = {"batch": batch, "user": user, "permission": SHARE_PERMISSION}
+        return Response(BatchShareOutput(body).data)

@@ -1,0 +1,89 @@
+"""`GET /api/v1/audit-events/`: the audit trail, for auditors and bureau admins."""
+
+from __future__ import annotations
+
+import json
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import CursorPagination
+
+from bureau.audit.api.filters import FILTER_NAMES, AuditEventFilter
+from bureau.audit.api.serializers import CSV_COLUMNS, AuditEventOutput
+from bureau.audit.models import AuditEvent
+from bureau.audit.services import _IDENTITY_LIKE, audit_record
+from bureau.core.csv import csv_response
+from bureau.core.errors import ValidationFailed
+from members.models import Role
+from members.permissions import RoleOrScope
+
+_CSV_FIELDS = tuple("member__code" if c == "member" else c for c in CSV_COLUMNS)
+
+
+class AuditCursorPagination(CursorPagination):
+    """Cursor pages: the table is append-only and large, so no COUNT(*) and no
+    OFFSET; pages stay stable while new events are appended."""
+
+    ordering = "-sequence"
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+def _recorded_filters(params) -> dict[str, str]:
+    """The filters as given, trimmed, with anything identity-like blanked: the
+    audit details never carry identity numbers, even ones typed into a filter."""
+    return {
+        name: _IDENTITY_LIKE.sub("[redacted]", params[name][:100])
+        for name in FILTER_NAMES
+        if name in params
+    }
+
+
+def _csv_rows(rows):
+    for row in rows:
+        cells = dict(zip(CSV_COLUMNS, row, strict=True))
+        cells["created_at"] = cells["created_at"].isoformat()
+        cells["details"] = json.dumps(cells["details"], ensure_ascii=False)
+        yield [cells[column] for column in CSV_COLUMNS]
+
+
+class AuditEventListView(GenericAPIView):
+    """The audit trail, newest first. Reading it is itself audited (`audit.read`)."""
+
+    permission_classes = [RoleOrScope]
+    allowed_roles = (Role.AUDITOR, Role.BUREAU_ADMIN)
+    required_scope = None
+    no_key_reason = "The audit trail is for bureau staff; no key scope grants it."
+    serializer_class = AuditEventOutput
+    filterset_class = AuditEventFilter
+    pagination_class = AuditCursorPagination
+
+    def get_queryset(self):
+        return AuditEvent.objects.select_related("member")
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", str, enum=["json", "csv"])],
+        responses=AuditEventOutput(many=True),
+    )
+    def get(self, request):
+        fmt = request.query_params.get("format", "json")
+        if fmt not in ("json", "csv"):
+            raise ValidationFailed(errors={"format": ["Must be json or csv."]})
+        events = self.filter_queryset(self.get_queryset())  # 400 on a bad filter
+        read = audit_record(
+            actor=request.user,
+            action="audit.read",
+            details={"filters": _recorded_filters(request.query_params), "format": fmt},
+        )
+        # The trail as it stood when it was read (this read itself excluded).
+        events = events.filter(sequence__lt=read.sequence)
+        if fmt == "csv":
+            rows = events.order_by("-sequence").values_list(*_CSV_FIELDS)
+            return csv_response(
+                "audit-events.csv",
+                CSV_COLUMNS,
+                _csv_rows(rows.iterator(chunk_size=5000)),
+            )
+        page = self.paginate_queryset(events)
+        return self.get_paginated_response(AuditEventOutput(page, many=True).data)
