@@ -41,6 +41,7 @@ class ApiKeyListCreateView(GenericAPIView):
 
     permission_classes = [RoleOrScope]
     allowed_roles = (Role.MEMBER_ADMIN,)
+    no_key_reason = "A key must not mint or list keys: only a member admin may."
 
     @extend_schema(responses=ApiKeyOutput(many=True))
     def get(self, request):
@@ -64,6 +65,7 @@ class ApiKeyDetailView(APIView):
 
     permission_classes = [RoleOrScope]
     allowed_roles = (Role.MEMBER_ADMIN,)
+    no_key_reason = "A key must not read or revoke keys: only a member admin may."
 
     def _get_key(self, request, key_id: int):
         return get_object_or_404(
