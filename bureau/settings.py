@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Sessions of a suspended member's users end on their next request.
+    "members.middleware.SuspendedMemberLogoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -155,7 +157,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # --- Auth -----------------------------------------------------------------------
 AUTH_USER_MODEL = "members.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend that also refuses users of a suspended member.
+    "members.backends.MemberModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -251,6 +254,13 @@ BUREAU_API_KEY_PEPPER = env.str("BUREAU_API_KEY_PEPPER")
 # Keyed HMAC for identity numbers and phones; versioned so it can be rotated.
 BUREAU_IDENTITY_KEY = env.str("BUREAU_IDENTITY_KEY")
 BUREAU_IDENTITY_KEY_VERSION = env.int("BUREAU_IDENTITY_KEY_VERSION", default=1)
+# API key rows are cached by prefix this long (members/keycache.py); revoking,
+# rotating and suspending invalidate the entry at once.
+BUREAU_API_KEY_CACHE_SECONDS = 60
+# Rotating an API key: hours the old key keeps working beside its successor.
+BUREAU_KEY_ROTATION_OVERLAP_HOURS = env.float(
+    "BUREAU_KEY_ROTATION_OVERLAP_HOURS", default=24.0
+)
 BUREAU_API_KEY_TOUCH_SECONDS = 60  # last_used_at is written at most this often
 BUREAU_MAX_UPLOAD_BYTES = env.int("BUREAU_MAX_UPLOAD_BYTES", default=2 * 1024**3)
 BUREAU_MAX_REJECT_RATIO = env.float("BUREAU_MAX_REJECT_RATIO", default=0.0)

@@ -1,16 +1,102 @@
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin
+from django.template.response import TemplateResponse
 
-from members.models import ApiKey, Member, User
-from members.services import api_key_create, api_key_revoke
+from bureau.core.errors import BureauError
+from members import keycache
+from members.models import ApiKey, Member, Role, User
+from members.services import (
+    REASON_MAX,
+    api_key_create,
+    api_key_revoke,
+    member_reinstate,
+    member_suspend,
+)
+
+
+class StatusReasonForm(forms.Form):
+    reason = forms.CharField(
+        max_length=REASON_MAX, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 @admin.register(Member)
 class MemberAdmin(admin.ModelAdmin):
+    """Status changes only through the actions: they ask for a reason, are
+    audited and refuse the member's keys and sessions at once."""
+
     list_display = ["code", "name", "kind", "status", "contributes_since", "created_at"]
     list_filter = ["status", "kind"]
     search_fields = ["code", "name"]
-    readonly_fields = ["created_at"]
+    readonly_fields = ["status", "status_reason", "created_at"]
+    actions = ["suspend_members", "reinstate_members"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change:
+            keycache.forget_member(obj.pk)  # cached key rows carry member fields
+
+    def has_status_permission(self, request) -> bool:
+        user = request.user
+        return user.is_superuser or (
+            user.member_id is None and user.role in (Role.COMPLIANCE, Role.BUREAU_ADMIN)
+        )
+
+    def _status_action(self, request, queryset, *, service, action, title, text):
+        form = StatusReasonForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            done = 0
+            for member in queryset:
+                try:
+                    before = member.status
+                    member = service(
+                        member=member,
+                        reason=form.cleaned_data["reason"],
+                        actor=request.user,
+                    )
+                    done += member.status != before
+                except BureauError as exc:
+                    messages.error(request, f"{member.code}: {exc.detail}")
+            messages.success(request, f"{title}: {done} member(s) changed.")
+            return None
+        return TemplateResponse(
+            request,
+            "admin/members/member/status_change.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": title,
+                "explanation": text,
+                "queryset": queryset,
+                "form": form,
+                "action": action,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    @admin.action(description="Suspend selected members", permissions=["status"])
+    def suspend_members(self, request, queryset):
+        return self._status_action(
+            request,
+            queryset,
+            service=member_suspend,
+            action="suspend_members",
+            title="Suspend members",
+            text="Their users are logged out and their API keys refused at once.",
+        )
+
+    @admin.action(description="Reinstate selected members", permissions=["status"])
+    def reinstate_members(self, request, queryset):
+        return self._status_action(
+            request,
+            queryset,
+            service=member_reinstate,
+            action="reinstate_members",
+            title="Reinstate members",
+            text="Their users and API keys may be used again.",
+        )
 
 
 @admin.register(User)
@@ -56,6 +142,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
             "expires_at",
             "revoked_at",
             "last_used_at",
+            "rotated_from",
         ]
 
     def get_readonly_fields(self, request, obj=None):
@@ -71,6 +158,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
             "expires_at",
             "revoked_at",
             "last_used_at",
+            "rotated_from",
         ]
 
     def save_model(self, request, obj, form, change):

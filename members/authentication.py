@@ -11,7 +11,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from bureau.audit.services import audit_record
 from bureau.core.errors import ApiForbidden
 from bureau.core.middleware import client_ip
-from members import keys
+from members import keycache, keys
 from members.models import ApiKey
 from members.principals import KeyPrincipal
 from members.services import api_key_touch
@@ -55,9 +55,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             parsed = None
         if parsed is None:
             self._fail(request, "invalid_key", "The API key is not valid.")
-        key = (
-            ApiKey.objects.select_related("member").filter(prefix=parsed.prefix).first()
-        )
+        # Cached by prefix; revoking, rotating and suspending invalidate the entry.
+        key = keycache.get_key(parsed.prefix)
         # Same answer for unknown prefix and wrong secret: nothing to learn by probing.
         if key is None or not keys.secret_matches(parsed.secret, key.secret_hash):
             self._fail(request, "invalid_key", "The API key is not valid.")

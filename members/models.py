@@ -127,6 +127,16 @@ class ApiKey(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The key this one replaced (services.api_key_rotate); a key has at most one
+    # successor, the database says so too.
+    rotated_from = models.OneToOneField(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="rotated_to",
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -20,3 +20,8 @@ def member_usage(*, member: Member) -> dict:
         "users": member.users.filter(is_active=True).count(),
         "api_keys_active": active_keys.count(),
     }
+
+
+def members_list(*, status: str | None = None) -> QuerySet[Member]:
+    members = Member.objects.order_by("code")
+    return members.filter(status=status) if status else members

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import secrets
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -14,12 +14,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from bureau.audit.services import audit_record
+from bureau.audit.services import AuditDetailsError, audit_record
 from bureau.core.errors import Conflict, ValidationFailed
-from members import keys
+from members import keycache, keys
 from members.models import BUREAU_ROLES, MEMBER_ROLES, ApiKey, Member, Role, User
 
 SCOPES = frozenset(ApiKey.Scope.values)
+REASON_MAX = 500
 
 
 def member_create(
@@ -42,6 +43,69 @@ def member_create(
     except IntegrityError as exc:
         raise Conflict(f"A member with code '{code}' already exists.") from exc
     return member
+
+
+def _clean_reason(reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if not reason or len(reason) > REASON_MAX:
+        raise ValidationFailed(
+            errors={"reason": [f"Give a reason (1–{REASON_MAX} characters)."]}
+        )
+    return reason
+
+
+def _member_set_status(
+    *, member: Member, to: str, reason: str, action: str, actor: Any
+) -> Member:
+    """One conditional UPDATE: only a real change is written and audited."""
+    reason = _clean_reason(reason)
+    try:
+        with transaction.atomic():
+            changed = (
+                Member.objects.filter(pk=member.pk)
+                .exclude(status=to)
+                .update(status=to, status_reason=reason)
+            )
+            if changed:
+                audit_record(
+                    actor=actor,
+                    action=action,
+                    obj=member,
+                    member=member,
+                    details={"code": member.code, "reason": reason},
+                )
+                # The member's keys are refused (or accepted) from the next request.
+                keycache.forget_member(member.pk)
+    except AuditDetailsError as exc:
+        raise ValidationFailed(
+            errors={"reason": ["Leave identity numbers and phones out of the reason."]}
+        ) from exc
+    member.refresh_from_db(fields=["status", "status_reason"])
+    return member
+
+
+def member_suspend(*, member: Member, reason: str, actor: Any) -> Member:
+    """Suspend a member: its users and keys are refused from the next request.
+    Suspending a suspended member changes nothing."""
+    return _member_set_status(
+        member=member,
+        to=Member.Status.SUSPENDED,
+        reason=reason,
+        action="member.suspend",
+        actor=actor,
+    )
+
+
+def member_reinstate(*, member: Member, reason: str, actor: Any) -> Member:
+    """Lift a suspension (a decision too: it carries a reason). Reinstating an
+    active member changes nothing."""
+    return _member_set_status(
+        member=member,
+        to=Member.Status.ACTIVE,
+        reason=reason,
+        action="member.reinstate",
+        actor=actor,
+    )
 
 
 def user_create(
@@ -158,8 +222,68 @@ def api_key_revoke(*, key: ApiKey, actor: Any = None) -> ApiKey:
                 member=key.member_id,
                 details={"prefix": key.prefix},
             )
+            keycache.forget_key(key)
     key.refresh_from_db(fields=["revoked_at"])
     return key
+
+
+def api_key_rotate(
+    *, key: ApiKey, actor: Any = None, overlap_hours: float | None = None
+) -> tuple[ApiKey, str]:
+    """Issue a successor with the same name, scopes, networks and expiry; the old
+    key keeps working for the overlap (`BUREAU_KEY_ROTATION_OVERLAP_HOURS`) so
+    member systems can switch without an outage, then expires.
+
+    Returns the new row and its full key (shown once). A key is rotated once:
+    rotate its successor next time.
+    """
+    if overlap_hours is None:
+        overlap_hours = settings.BUREAU_KEY_ROTATION_OVERLAP_HOURS
+    if not 0 <= overlap_hours <= 24 * 90:
+        raise ValidationFailed(
+            errors={"overlap_hours": ["Between 0 and 2160 hours (90 days)."]}
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        # Locked: two rotations of one key at once would both pass the checks.
+        old = ApiKey.objects.select_for_update().get(pk=key.pk)
+        if old.is_revoked:
+            raise Conflict("A revoked key cannot be rotated; issue a new key.")
+        if old.is_expired(now):
+            raise Conflict("An expired key cannot be rotated; issue a new key.")
+        if ApiKey.objects.filter(rotated_from=old).exists():
+            raise Conflict("This key was rotated already; rotate its successor.")
+        secret = keys.new_secret()
+        new = ApiKey.objects.create(
+            member_id=old.member_id,
+            name=old.name,
+            prefix=keys.new_prefix(),
+            secret_hash=keys.hash_secret(secret),
+            scopes=old.scopes,
+            allowed_networks=old.allowed_networks,
+            expires_at=old.expires_at,
+            rotated_from=old,
+            created_by=actor if isinstance(actor, User) else None,
+        )
+        old_expires_at = now + timedelta(hours=overlap_hours)
+        if old.expires_at is not None:
+            old_expires_at = min(old.expires_at, old_expires_at)
+        ApiKey.objects.filter(pk=old.pk).update(expires_at=old_expires_at)
+        audit_record(
+            actor=actor,
+            action="api_key.rotate",
+            obj=old,
+            member=old.member_id,
+            details={
+                "prefix": old.prefix,
+                "new_key_id": new.pk,
+                "new_prefix": new.prefix,
+                "old_expires_at": old_expires_at.isoformat(),
+            },
+        )
+        keycache.forget_key(old)
+    key.refresh_from_db(fields=["expires_at"])
+    return new, keys.format_key(new.prefix, secret)
 
 
 def api_key_touch(*, key: ApiKey) -> None:
@@ -169,6 +293,9 @@ def api_key_touch(*, key: ApiKey) -> None:
     now = timezone.now()
     horizon = now - timezone.timedelta(seconds=settings.BUREAU_API_KEY_TOUCH_SECONDS)
     if key.last_used_at is not None and key.last_used_at > horizon:
+        return
+    # Written lately by another request (a cached row does not show it): skip.
+    if getattr(key, "touch_claimed", False) or not keycache.claim_touch(key):
         return
     ApiKey.objects.filter(pk=key.pk).exclude(last_used_at__gt=horizon).update(
         last_used_at=now

@@ -9,6 +9,26 @@ class MemberOutput(serializers.ModelSerializer):
         fields = ["code", "name", "kind", "status", "contributes_since"]
 
 
+class MemberStaffOutput(serializers.ModelSerializer):
+    """A member as bureau staff see it: with its status reason."""
+
+    class Meta:
+        model = Member
+        fields = [
+            "code",
+            "name",
+            "kind",
+            "status",
+            "status_reason",
+            "contributes_since",
+            "created_at",
+        ]
+
+
+class MemberStatusInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
 class MemberMeOutput(serializers.Serializer):
     member = MemberOutput()
     usage = serializers.DictField(child=serializers.IntegerField())
@@ -30,7 +50,9 @@ class ApiKeyOutput(serializers.ModelSerializer):
             "expires_at",
             "revoked_at",
             "last_used_at",
+            "rotated_from",
         ]
+        read_only_fields = fields
 
 
 class ApiKeyCreatedOutput(ApiKeyOutput):

@@ -1,23 +1,85 @@
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bureau.core.errors import NotFound
+from bureau.core.errors import NotFound, ValidationFailed
 from members.api.serializers import (
     ApiKeyCreatedOutput,
     ApiKeyCreateInput,
     ApiKeyOutput,
     MemberMeOutput,
+    MemberStaffOutput,
+    MemberStatusInput,
 )
-from members.models import Role
+from members.models import Member, Role
 from members.permissions import ANY_SCOPE, RoleOrScope, actor_member
-from members.selectors import api_keys_of_member, member_usage
-from members.services import api_key_create, api_key_revoke
+from members.selectors import api_keys_of_member, member_usage, members_list
+from members.services import (
+    api_key_create,
+    api_key_revoke,
+    api_key_rotate,
+    member_reinstate,
+    member_suspend,
+)
 
 MEMBER_STAFF = (Role.MEMBER_ADMIN, Role.UPLOADER, Role.ANALYST)
+BUREAU_STAFF = (Role.BUREAU_ADMIN, Role.COMPLIANCE, Role.AUDITOR)
+# Suspensions are compliance decisions; bureau admins may act too.
+SUSPENDERS = (Role.COMPLIANCE, Role.BUREAU_ADMIN)
+
+
+class MemberListView(GenericAPIView):
+    """Bureau staff list the member platforms, optionally by status."""
+
+    permission_classes = [RoleOrScope]
+    allowed_roles = BUREAU_STAFF
+    no_key_reason = "Member platforms are bureau business; no key scope grants it."
+
+    @extend_schema(
+        parameters=[OpenApiParameter("status", enum=Member.Status.values)],
+        responses=MemberStaffOutput(many=True),
+    )
+    def get(self, request):
+        status_filter = request.query_params.get("status")
+        if status_filter not in (None, "", *Member.Status.values):
+            raise ValidationFailed(
+                errors={"status": [f"One of: {', '.join(Member.Status.values)}."]}
+            )
+        page = self.paginate_queryset(members_list(status=status_filter or None))
+        return self.get_paginated_response(MemberStaffOutput(page, many=True).data)
+
+
+class _MemberStatusView(APIView):
+    permission_classes = [RoleOrScope]
+    allowed_roles = SUSPENDERS
+    no_key_reason = "Suspensions are compliance decisions made by people."
+    service = None
+
+    @extend_schema(request=MemberStatusInput, responses=MemberStaffOutput)
+    def post(self, request, code: str):
+        data = MemberStatusInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = get_object_or_404(Member, code=code)
+        member = type(self).service(
+            member=member, reason=data.validated_data["reason"], actor=request.user
+        )
+        return Response(MemberStaffOutput(member).data)
+
+
+class MemberSuspendView(_MemberStatusView):
+    """Suspend a member: its users and keys are refused from the next request.
+    Idempotent: suspending a suspended member changes nothing."""
+
+    service = staticmethod(member_suspend)
+
+
+class MemberReinstateView(_MemberStatusView):
+    """Lift a member's suspension. Idempotent."""
+
+    service = staticmethod(member_reinstate)
 
 
 class MemberMeView(APIView):
@@ -80,3 +142,21 @@ class ApiKeyDetailView(APIView):
     def delete(self, request, key_id: int):
         api_key_revoke(key=self._get_key(request, key_id), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ApiKeyRotateView(APIView):
+    """Issue a successor of one of the member's keys; the old key keeps working
+    for `BUREAU_KEY_ROTATION_OVERLAP_HOURS`, then expires."""
+
+    permission_classes = [RoleOrScope]
+    allowed_roles = (Role.MEMBER_ADMIN,)
+    no_key_reason = "A key must not mint its own successor: only a member admin may."
+
+    @extend_schema(request=None, responses={201: ApiKeyCreatedOutput})
+    def post(self, request, key_id: int):
+        key = get_object_or_404(
+            api_keys_of_member(member=actor_member(request)), pk=key_id
+        )
+        new, full_key = api_key_rotate(key=key, actor=request.user)
+        new.key = full_key
+        return Response(ApiKeyCreatedOutput(new).data, status=status.HTTP_201_CREATED)

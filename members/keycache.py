@@ -1,0 +1,136 @@
+"""API key rows cached in Redis by prefix, to save a query on every API request.
+
+A cached entry holds the key and its member as plain fields, plus the
+*generation* of the prefix it was read under. Every write that changes whether a
+key may be used (revoke, rotate, member suspend/reinstate/edit) bumps the
+generation (`forget_key` / `forget_member`): entries of an older generation are
+ignored, so the next request reads the database. Bumping again after the
+transaction commits closes the race where a request reads the old row just
+before the commit and caches it just after the first bump.
+
+Writes that bypass the services (a raw `QuerySet.update()`) are seen within
+`BUREAU_API_KEY_CACHE_SECONDS`.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+from members.models import ApiKey, Member
+
+_KEY_FIELDS = (
+    "id",
+    "member_id",
+    "name",
+    "prefix",
+    "secret_hash",
+    "scopes",
+    "allowed_networks",
+    "created_by_id",
+    "created_at",
+    "expires_at",
+    "revoked_at",
+    "last_used_at",
+    "rotated_from_id",
+)
+_MEMBER_FIELDS = (
+    "id",
+    "code",
+    "name",
+    "kind",
+    "status",
+    "status_reason",
+    "contributes_since",
+    "created_at",
+)
+
+
+def _row_key(prefix: str) -> str:
+    return f"apikey:row:{prefix}"
+
+
+def _generation_key(prefix: str) -> str:
+    return f"apikey:gen:{prefix}"
+
+
+def _touch_key(prefix: str) -> str:
+    return f"apikey:touch:{prefix}"
+
+
+def _to_entry(key: ApiKey, generation: int) -> dict:
+    return {
+        "generation": generation,
+        "key": {name: getattr(key, name) for name in _KEY_FIELDS},
+        "member": {name: getattr(key.member, name) for name in _MEMBER_FIELDS},
+    }
+
+
+def _from_entry(entry: dict) -> ApiKey:
+    key = ApiKey(**entry["key"])
+    key.member = Member(**entry["member"])
+    key._state.adding = False  # a stored row: saving it would UPDATE, not INSERT
+    key.member._state.adding = False
+    return key
+
+
+def get_key(prefix: str) -> ApiKey | None:
+    """The key with this prefix and its member, from the cache or the database.
+
+    One Redis round trip on a hit; it also tells whether `last_used_at` was
+    written lately (`key.touch_claimed`), so `api_key_touch` needs no other."""
+    timeout = settings.BUREAU_API_KEY_CACHE_SECONDS
+    names = [_row_key(prefix), _generation_key(prefix), _touch_key(prefix)]
+    found = cache.get_many(names)
+    generation = found.get(_generation_key(prefix), 0)
+    entry = found.get(_row_key(prefix))
+    if entry is not None and entry.get("generation") == generation:
+        key = _from_entry(entry)
+        key.touch_claimed = _touch_key(prefix) in found
+        return key
+    key = ApiKey.objects.select_related("member").filter(prefix=prefix).first()
+    if key is not None and timeout > 0:
+        # Stored under the generation read *before* the database: if a write bumps
+        # it meanwhile, this entry is already stale and will be ignored.
+        cache.set(_row_key(prefix), _to_entry(key, generation), timeout)
+    return key
+
+
+def _bump(prefixes: list[str]) -> None:
+    for prefix in prefixes:
+        name = _generation_key(prefix)
+        try:
+            cache.incr(name)
+        except ValueError:  # no generation yet (or evicted): start one
+            if not cache.add(name, 1, timeout=None):
+                cache.incr(name)
+    cache.delete_many([_row_key(prefix) for prefix in prefixes])
+
+
+def _forget(prefixes: list[str]) -> None:
+    if not prefixes:
+        return
+    _bump(prefixes)
+    transaction.on_commit(lambda: _bump(prefixes))
+
+
+def forget_key(key: ApiKey) -> None:
+    """Call from inside the transaction that changes the key."""
+    _forget([key.prefix])
+
+
+def forget_member(member_id: int) -> None:
+    """Call from inside the transaction that changes the member."""
+    prefixes = list(
+        ApiKey.objects.filter(member_id=member_id).values_list("prefix", flat=True)
+    )
+    _forget(prefixes)
+
+
+def claim_touch(key: ApiKey) -> bool:
+    """True for the first caller in `BUREAU_API_KEY_TOUCH_SECONDS`: that one
+    writes `last_used_at`; the others skip the write (and its query)."""
+    return cache.add(
+        _touch_key(key.prefix), 1, timeout=settings.BUREAU_API_KEY_TOUCH_SECONDS
+    )

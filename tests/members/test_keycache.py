@@ -1,0 +1,61 @@
+"""API key rows are cached by prefix; every change that matters is seen on the
+next request, also when a request raced the change."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from members import keycache
+from members.models import Member
+from members.services import api_key_revoke
+from tests.conftest import bearer
+from tests.factories import issue_key
+
+pytestmark = pytest.mark.django_db
+
+ME = "/api/v1/members/me/"
+
+
+def key_queries(context) -> list[str]:
+    """Authentication's own queries (the endpoint's usage counters aside)."""
+    return [
+        q["sql"]
+        for q in context.captured_queries
+        if '"members_apikey"."prefix" =' in q["sql"] or "last_used_at" in q["sql"]
+    ]
+
+
+def test_key_when_used_again_is_read_from_cache_not_database(api_client, acme):
+    _, full_key = issue_key(acme)
+    api_client.get(ME, **bearer(full_key))
+    with CaptureQueriesContext(connection) as context:
+        assert api_client.get(ME, **bearer(full_key)).status_code == 200
+    assert key_queries(context) == []  # no look-up, no last_used write
+
+
+def test_revoked_key_when_cached_is_refused_on_the_very_next_request(api_client, acme):
+    key, full_key = issue_key(acme)
+    assert api_client.get(ME, **bearer(full_key)).status_code == 200
+    api_key_revoke(key=key)
+    assert api_client.get(ME, **bearer(full_key)).json()["code"] == "key_revoked"
+
+
+def test_cache_entry_when_written_by_a_request_that_raced_a_change_is_ignored(acme):
+    key, _ = issue_key(acme)
+    stale = keycache.get_key(key.prefix)  # read while the member was active
+    Member.objects.filter(pk=acme.pk).update(status=Member.Status.SUSPENDED)
+    keycache.forget_member(acme.pk)
+    # The racing request writes its old row after the change was announced.
+    from django.core.cache import cache
+
+    cache.set(f"apikey:row:{key.prefix}", keycache._to_entry(stale, 0), 60)
+    assert keycache.get_key(key.prefix).member.status == Member.Status.SUSPENDED
+
+
+def test_cached_key_when_rebuilt_carries_member_fields(acme):
+    key, _ = issue_key(acme)
+    keycache.get_key(key.prefix)
+    cached = keycache.get_key(key.prefix)
+    assert cached.pk == key.pk and cached.secret_hash == key.secret_hash
+    assert (cached.member.code, cached.member.name) == (acme.code, acme.name)
+    assert cached.member_id == acme.pk
