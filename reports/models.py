@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -177,3 +178,203 @@ class ScreeningResult(models.Model):
 
     def __str__(self) -> str:
         return f"line {self.line}: {'found' if self.found else 'not found'}"
+
+
+# -- Monitoring: watches and webhooks (API.md "Monitoring") ---------------------------
+
+
+class Watch(models.Model):
+    """A member monitors one subject under a consent reference.
+
+    Creating a watch is not an Inquiry (no report is answered); it is audited as
+    `watch.create`. `last_snapshot` holds the material profile figures last seen,
+    so a change is detected whoever recomputed the profile. Deleting a watch sets
+    `deleted_at` (kept for the audit trail); only one live watch per member and
+    subject.
+    """
+
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.PROTECT, related_name="+"
+    )
+    subject = models.ForeignKey(
+        "records.Subject", on_delete=models.PROTECT, related_name="watches"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The user who created the watch (or null: an API key did).",
+    )
+    api_key = models.ForeignKey(
+        "members.ApiKey",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    consent_reference = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    last_snapshot = models.JSONField(
+        default=dict, blank=True, help_text="Material profile figures last seen."
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "subject"],
+                condition=Q(deleted_at__isnull=True),
+                name="watch_live_member_subject",
+            ),
+            models.CheckConstraint(
+                condition=~Q(consent_reference=""), name="watch_has_consent"
+            ),
+        ]
+        indexes = [
+            # watches_check: the live watches on a chunk of aggregated subjects.
+            models.Index(
+                fields=["subject"],
+                condition=Q(deleted_at__isnull=True),
+                name="watch_live_subject",
+            ),
+            # GET /watches/: a member's live watches, newest first.
+            models.Index(
+                fields=["member", "-created_at"],
+                condition=Q(deleted_at__isnull=True),
+                name="watch_live_member_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"watch {self.pk} ({'deleted' if self.deleted_at else 'live'})"
+
+
+class WebhookEvent(models.TextChoices):
+    PROFILE_CHANGED = "profile.changed", "A watched profile changed materially"
+    BATCH_COMPLETED = "batch.completed", "A batch reached a final status"
+
+
+class Webhook(models.Model):
+    """A member's endpoint for event deliveries.
+
+    The secret is kept as generated (Bureau needs it in clear to sign every
+    delivery); it is shown once in the creation response and never again (not in
+    the API, not in the admin). Deleting a webhook sets `active` false: its
+    deliveries stay for the record and pending ones are not attempted again.
+    """
+
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.PROTECT, related_name="+"
+    )
+    url = models.URLField(max_length=500)
+    events = ArrayField(models.CharField(max_length=32, choices=WebhookEvent.choices))
+    secret = models.CharField(max_length=100, editable=False)
+    active = models.BooleanField(default=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    api_key = models.ForeignKey(
+        "members.ApiKey",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # Fan-out of an event: a member's active webhooks.
+            models.Index(
+                fields=["member"], condition=Q(active=True), name="webhook_active"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"webhook {self.pk} → {self.url}"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one webhook, tried until delivered or given up."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    webhook = models.ForeignKey(
+        Webhook, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField(max_length=32, choices=WebhookEvent.choices)
+    event_key = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Deduplicates an event queued twice (e.g. batch.completed:42).",
+    )
+    payload = models.JSONField()
+    attempts = models.PositiveIntegerField(default=0)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    next_attempt_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Not tried before then (also the lease of a running attempt).",
+    )
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["webhook", "event_key"],
+                condition=~Q(event_key=""),
+                name="webhookdelivery_event_once",
+            ),
+        ]
+        indexes = [
+            # notify_webhooks_due: pending deliveries whose time has come.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending"),
+                name="webhookdelivery_due",
+            ),
+            # A webhook's deliveries, newest first (admin, support).
+            models.Index(
+                fields=["webhook", "-created_at"], name="webhookdelivery_webhook"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"delivery {self.pk} ({self.event}, {self.status})"
+
+
+class WebhookAttempt(models.Model):
+    """One HTTP attempt of a delivery, whatever its outcome."""
+
+    delivery = models.ForeignKey(
+        WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log"
+    )
+    attempted_at = models.DateTimeField(default=timezone.now)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["delivery", "attempted_at", "id"]
+
+    def __str__(self) -> str:
+        return f"attempt {self.pk} of delivery {self.delivery_id}"
