@@ -151,6 +151,11 @@ CELERY_BEAT_SCHEDULE["detect-misuse-hourly"] = {
     "task": "bureau.audit.tasks.maintenance_detect_misuse",
     "schedule": crontab(minute=5),
 }
+# Re-send webhook deliveries whose retry message was lost (reports.services.webhooks).
+CELERY_BEAT_SCHEDULE["notify-webhooks-due"] = {
+    "task": "reports.tasks.notify_webhooks_due",
+    "schedule": 60.0,
+}
 # Keep our key=value logging (with request ids) in workers instead of Celery's.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
@@ -303,6 +308,11 @@ BUREAU_MISUSE = {
     "drift_tvd": env.float("BUREAU_MISUSE_DRIFT_TVD", default=0.5),
     "drift_min_queries": env.int("BUREAU_MISUSE_DRIFT_MIN_QUERIES", default=20),
 }
+# Webhooks (docs/webhooks.md): seconds per attempt, retry window, and whether URLs
+# may point at loopback/private addresses (dev and tests only: SSRF guard).
+BUREAU_WEBHOOK_TIMEOUT = 10
+BUREAU_WEBHOOK_GIVE_UP = timedelta(hours=24)
+BUREAU_WEBHOOK_ALLOW_PRIVATE = IS_DEV
 
 # --- Logging: key=value lines, request id on every line -----------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

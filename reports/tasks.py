@@ -6,6 +6,11 @@ from celery import shared_task
 from django.db import OperationalError
 
 from reports.services.screening import screening_fail, screening_run
+from reports.services.webhooks import (
+    batch_completed_queue,
+    webhook_deliver,
+    webhooks_due,
+)
 
 logger = logging.getLogger("bureau.screening")
 
@@ -36,3 +41,44 @@ def screen_persons(self, screening_id: int) -> str:
         )
         raise
     return screening.status if screening else "missing"
+
+
+# -- monitoring: webhooks (queue notify, routed by the notify_ prefix) ---------------
+
+
+@shared_task(
+    name="reports.tasks.notify_deliver_webhook",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=8,
+    acks_late=True,
+)
+def notify_deliver_webhook(delivery_id: str) -> str:
+    """One attempt of a delivery; a failed attempt queues the next one itself."""
+    outcome = webhook_deliver(delivery_id=delivery_id)
+    if outcome is None:
+        return "skipped"
+    if outcome.retry_at is not None:
+        notify_deliver_webhook.apply_async((delivery_id,), eta=outcome.retry_at)
+    return outcome.status
+
+
+@shared_task(
+    name="reports.tasks.notify_batch_completed",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=8,
+    acks_late=True,
+)
+def notify_batch_completed(batch_id: int) -> int:
+    """Queue batch.completed to the member's webhooks (once per webhook)."""
+    return len(batch_completed_queue(batch_id=batch_id))
+
+
+@shared_task(name="reports.tasks.notify_webhooks_due", acks_late=True)
+def notify_webhooks_due() -> int:
+    """Beat, every minute: re-send deliveries whose retry message was lost."""
+    due = webhooks_due()
+    for delivery_id in due:
+        notify_deliver_webhook.delay(str(delivery_id))
+    return len(due)

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
@@ -312,6 +313,7 @@ def _finish(batch: Batch, *, status: str, reason: str = "") -> None:
         if touched and not batch.validate_only:
             # Hand-off: the touched subjects' profiles are recomputed in chunks.
             transaction.on_commit(lambda: _enqueue_aggregation(batch.pk))
+        transaction.on_commit(lambda: _announce_final(batch.pk))
     batch.refresh_from_db()
 
 
@@ -321,13 +323,25 @@ def _enqueue_aggregation(batch_id: int) -> None:
     aggregate_batch.delay(batch_id)
 
 
+def _announce_final(batch_id: int) -> None:
+    """batch.completed to the member's webhooks (reports.tasks, queue notify); by
+    name, so records does not import reports."""
+    current_app.send_task("reports.tasks.notify_batch_completed", args=[batch_id])
+
+
 def batch_fail(*, batch_id: int, reason: str) -> None:
     """Mark a batch failed (not retryable: the file itself is at fault)."""
-    Batch.objects.filter(pk=batch_id).exclude(status__in=Batch.FINAL_STATUSES).update(
-        status=Batch.Status.FAILED,
-        failure_reason=reason[:2000],
-        finished_at=timezone.now(),
+    failed = (
+        Batch.objects.filter(pk=batch_id)
+        .exclude(status__in=Batch.FINAL_STATUSES)
+        .update(
+            status=Batch.Status.FAILED,
+            failure_reason=reason[:2000],
+            finished_at=timezone.now(),
+        )
     )
+    if failed:
+        transaction.on_commit(lambda: _announce_final(batch_id))
 
 
 def batch_ingest(*, batch_id: int) -> Batch | None:
