@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("bureau.records.api.urls")),
     path("", include("reports.api.urls")),
     path("", include("reports.api.screening_urls")),
+    path("", include("reports.api.monitoring_urls")),
     path("", include("bureau.audit.api.urls")),
     path("", include("bureau.audit.api.alerts_urls")),
 ]

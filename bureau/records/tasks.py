@@ -3,7 +3,7 @@
 import logging
 
 from celery import shared_task
-from django.db import OperationalError
+from django.db import OperationalError, transaction
 
 from bureau.records.fileformat import FileRejected
 from bureau.records.services.aggregate import (
@@ -60,8 +60,16 @@ def ingest_batch(self, batch_id: int) -> str:
     acks_late=True,
 )
 def aggregate_subjects(subject_ids: list[int]) -> int:
-    """Recompute profiles of ≤ 5k subjects (idempotent: a re-run gives the same)."""
-    return profiles_refresh(subject_ids=subject_ids)
+    """Recompute profiles of ≤ 5k subjects (idempotent: a re-run gives the same),
+    then alert the members watching any of them (reports builds on records)."""
+    from reports.services.watches import watches_check
+
+    # One transaction: the refreshed profile rows stay locked until the watches are
+    # compared, so two chunks touching the same person alert in order, once.
+    with transaction.atomic():
+        refreshed = profiles_refresh(subject_ids=subject_ids)
+        watches_check(subject_ids=subject_ids)
+    return refreshed
 
 
 @shared_task(
