@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
+    "axes",
     "bureau.core",
     "bureau.audit",
     "bureau.records",
@@ -67,6 +68,8 @@ MIDDLEWARE = [
     "members.middleware.SuspendedMemberLogoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a lockout into its 429 response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "bureau.urls"
@@ -162,10 +165,22 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # --- Auth -----------------------------------------------------------------------
 AUTH_USER_MODEL = "members.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username+address before any password check.
+    "axes.backends.AxesStandaloneBackend",
     # ModelBackend that also refuses users of a suspended member.
     "members.backends.MemberModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
+# Password guessing on /accounts/login/ and /admin/login/: 5 failures for one
+# username from one address lock that pair out for an hour (429); a success resets.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(hours=1)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The same client address as API key networks and the audit trail (proxy-aware).
+AXES_CLIENT_IP_CALLABLE = "bureau.core.middleware.client_ip"
+# Logins and failures are in the audit trail already (members/signals.py).
+AXES_DISABLE_ACCESS_LOG = True
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}
     for name in (
