@@ -70,7 +70,8 @@ class AlertUpdateInput(serializers.Serializer):
 class AlertBaseView(GenericAPIView):
     permission_classes = [RoleOrScope]
     allowed_roles = ALERT_READERS
-    required_scope = None  # no key scope grants alerts: bureau staff only
+    required_scope = None
+    no_key_reason = "No key scope grants alerts: bureau staff only."
     serializer_class = AlertOutput
 
     def get_queryset(self):
