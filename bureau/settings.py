@@ -274,6 +274,23 @@ BUREAU_API_KEY_PEPPER = env.str("BUREAU_API_KEY_PEPPER")
 # Keyed HMAC for identity numbers and phones; versioned so it can be rotated.
 BUREAU_IDENTITY_KEY = env.str("BUREAU_IDENTITY_KEY")
 BUREAU_IDENTITY_KEY_VERSION = env.int("BUREAU_IDENTITY_KEY_VERSION", default=1)
+# Earlier identity keys by version. Stored hashes form a chain (h2 = HMAC(k2, h1)),
+# so every earlier key stays needed: bureau/records/identity_keys.py and
+# docs/operations.md "Rotating the identity key". The one before the current key
+# goes in BUREAU_IDENTITY_KEY_PREVIOUS(_VERSION); any older ones, after a second
+# rotation, in BUREAU_IDENTITY_KEYS_OLDER as "version=key,version=key".
+BUREAU_IDENTITY_KEYS = {
+    int(version): key
+    for version, key in env.dict("BUREAU_IDENTITY_KEYS_OLDER", default={}).items()
+}
+if env.str("BUREAU_IDENTITY_KEY_PREVIOUS", default=""):
+    BUREAU_IDENTITY_KEYS[
+        env.int(
+            "BUREAU_IDENTITY_KEY_PREVIOUS_VERSION",
+            default=BUREAU_IDENTITY_KEY_VERSION - 1,
+        )
+    ] = env.str("BUREAU_IDENTITY_KEY_PREVIOUS")
+BUREAU_IDENTITY_KEYS[BUREAU_IDENTITY_KEY_VERSION] = BUREAU_IDENTITY_KEY
 # API key rows are cached by prefix this long (members/keycache.py); revoking,
 # rotating and suspending invalidate the entry at once.
 BUREAU_API_KEY_CACHE_SECONDS = 60

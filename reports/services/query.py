@@ -21,7 +21,7 @@ from bureau.audit.services import audit_record
 from bureau.core.context import request_id_var
 from bureau.core.errors import Forbidden, NotFound, ValidationFailed
 from bureau.core.ratelimit import rate_limit_hit
-from bureau.records import identity
+from bureau.records import identity, identity_keys
 from bureau.records.models import Subject
 from bureau.records.selectors import member_contributed_recently
 from members.models import Member, Role
@@ -108,8 +108,13 @@ def query_run(
         raise ContributionRequired()
     _rate_limit(actor)
 
-    id_hash = identity.identity_hmac(_key(), data.id_type, normalized)
-    subject = Subject.objects.filter(id_type=data.id_type, id_hash=id_hash).first()
+    # Current key first; during an identity-key rotation a subject may still carry
+    # an older link of the hash chain (bureau/records/identity_keys.py).
+    hashes = identity_keys.lookup_hashes(data.id_type, normalized)
+    id_hash = hashes[0][1]
+    subject = Subject.objects.filter(
+        id_type=data.id_type, id_hash__in=[h for _, h in hashes]
+    ).first()
     if subject is not None and normalise_name(subject.name) != name:
         subject = None  # same answer as an unknown number
     inquiry_id = uuid.uuid4()

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from bureau.audit.services import audit_record
 from bureau.core.errors import Forbidden, TooLarge, ValidationFailed
-from bureau.records import identity
+from bureau.records import identity, identity_keys
 from bureau.records.fileformat import FileRejected, RowStream, detect_format
 from bureau.records.fileformat.errors import ENCODING
 from bureau.records.fileformat.reader import _BLOCK, _GZIP_MAGIC, _CountingReader
@@ -49,7 +49,6 @@ from reports.models import (
 from reports.services.query import (
     CONSENT_MAX,
     ContributionRequired,
-    _key,
     _name_hash,
     normalise_name,
 )
@@ -298,6 +297,8 @@ class _Person:
     error: str = ""
     id_hash: str = ""
     name: str = ""
+    # Hashes under older identity keys, tried too during a key rotation.
+    older_hashes: tuple[str, ...] = ()
 
 
 def _read_person(line: int, values: dict[str, str] | None, errors: list) -> _Person:
@@ -320,7 +321,9 @@ def _read_person(line: int, values: dict[str, str] | None, errors: list) -> _Per
     if not name or len(name) > 100:
         person.error = _MSG_NAME
         return person
-    person.id_hash = identity.identity_hmac(_key(), id_type, number)
+    hashes = identity_keys.lookup_hashes(id_type, number)
+    person.id_hash = hashes[0][1]
+    person.older_hashes = tuple(h for _, h in hashes[1:])
     person.name = name
     return person
 
@@ -347,7 +350,7 @@ def _lookup(persons: list[_Person]) -> dict[tuple[str, str], tuple[int, str, tup
     (plus one refresh and one read when some profiles are not computed yet)."""
     hashes: dict[str, set[str]] = defaultdict(set)
     for person in persons:
-        hashes[person.id_type].add(person.id_hash)
+        hashes[person.id_type].update((person.id_hash, *person.older_hashes))
     if not hashes:
         return {}
     # Served by the subject_identity_unique index, one range per id type.
@@ -385,6 +388,14 @@ def _lookup(persons: list[_Person]) -> dict[tuple[str, str], tuple[int, str, tup
     }
 
 
+def _found(found: dict, person: _Person) -> tuple | None:
+    for id_hash in (person.id_hash, *person.older_hashes):
+        subject = found.get((person.id_type, id_hash))
+        if subject is not None:
+            return subject
+    return None
+
+
 def _commit_chunk(screening: Screening, persons: list[_Person], *, total: int) -> None:
     valid = [person for person in persons if not person.error]
     found = _lookup(valid)
@@ -393,7 +404,7 @@ def _commit_chunk(screening: Screening, persons: list[_Person], *, total: int) -
     results: list[ScreeningResult] = []
     hits = blacklisted = 0
     for person in persons:
-        subject = None if person.error else found.get((person.id_type, person.id_hash))
+        subject = None if person.error else _found(found, person)
         if subject is not None and normalise_name(subject[1]) != person.name:
             subject = None  # same answer as an unknown number
         figures = dict(zip(_FIGURES, subject[2], strict=True)) if subject else {}

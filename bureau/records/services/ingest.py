@@ -21,7 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from bureau.core.prefetch import prefetch
-from bureau.records import identity
+from bureau.records import identity, identity_keys
 from bureau.records.fileformat import (
     CleanRow,
     FileRejected,
@@ -54,10 +54,13 @@ class Chunk:
     rejected_rows: int = 0
     source_rows: int = 0
     bytes_read: int = 0
+    # During an identity-key rotation: (id_type, older hash, current hash) of the
+    # chunk's numbers, so their subjects are moved to the current key first.
+    lifts: list[tuple[str, str, str]] = field(default_factory=list)
 
 
-def _identity_key() -> bytes:
-    return settings.BUREAU_IDENTITY_KEY.encode()
+def _identity_chain() -> identity_keys.KeyChain:
+    return identity_keys.key_chain()
 
 
 def _row_hash(clean: CleanRow) -> str:
@@ -89,10 +92,10 @@ def _row_hash(clean: CleanRow) -> str:
     return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
 
-def stage_tuple(row_no: int, clean: CleanRow, key: bytes) -> tuple:
-    """The COPY row for `ingest_stage`: identity hashed and masked, clear text
-    dropped."""
-    id_hash = identity.identity_hmac(key, clean.id_type, clean.id_number)
+def stage_tuple(row_no: int, clean: CleanRow, chain: identity_keys.KeyChain) -> tuple:
+    """The COPY row for `ingest_stage`: identity hashed (current key) and masked,
+    clear text dropped."""
+    id_hash = chain.current_hash(clean.id_type, clean.id_number)
     id_masked = identity.mask_identity(clean.id_type, clean.id_number)
     if clean.action == "delete":
         return (
@@ -111,7 +114,7 @@ def stage_tuple(row_no: int, clean: CleanRow, key: bytes) -> tuple:
             None,
             _row_hash(clean),
         )
-    phone_hash = identity.phone_hmac(key, clean.phone) if clean.phone else None
+    phone_hash = chain.phone_hash(clean.phone) if clean.phone else None
     phone_masked = identity.mask_phone(clean.phone) if clean.phone else None
     return (
         row_no,
@@ -143,11 +146,16 @@ def stage_tuple(row_no: int, clean: CleanRow, key: bytes) -> tuple:
 
 
 def _chunks(
-    batch: Batch, stream, *, skip_rows: int, chunk_rows: int
+    batch: Batch,
+    stream,
+    *,
+    skip_rows: int,
+    chunk_rows: int,
+    chain: identity_keys.KeyChain,
+    lift: bool = False,
 ) -> Iterator[Chunk]:
     """Group the file's rows into chunks of `chunk_rows` source rows, validated."""
     validator = RowValidator(today=timezone.localdate())
-    key = _identity_key()
     chunk = Chunk(index=skip_rows // chunk_rows)
     for row_no, values, read_errors in stream:
         if row_no <= skip_rows:
@@ -163,7 +171,9 @@ def _chunks(
         else:
             # Encoded now, in the producer thread: a COPY line is ~300 bytes where
             # the typed tuple is ~2 KB, and the writer thread only sends bytes.
-            chunk.rows.append(merge.copy_line(stage_tuple(row_no, clean, key)))
+            chunk.rows.append(merge.copy_line(stage_tuple(row_no, clean, chain)))
+            if lift:
+                chunk.lifts.extend(chain.lifts(clean.id_type, clean.id_number))
         if row_no % chunk_rows == 0:
             chunk.bytes_read = stream.bytes_read
             yield chunk
@@ -209,6 +219,12 @@ def _commit_chunk(batch: Batch, chunk: Chunk, *, write: bool, progress: float) -
         if done.get(pk=batch.pk) != chunk.index:
             raise ChunkAlreadyDone(f"chunk {chunk.index} of batch {batch.pk}")
         outcome = merge.ChunkOutcome()
+        if chunk.lifts:
+            # Rotation in progress: a subject still on an older key would not match
+            # the current hash in the merge and be duplicated. Moving it first is the
+            # same change `rotate_identity_key` makes (validate-only runs too: the
+            # subject stays the same person, only its hash's key changes).
+            identity_keys.lift_subjects(_identity_chain(), chunk.lifts)
         if chunk.rows:
             merge.stage_rows(chunk.rows)
             outcome = merge.merge_staged(
@@ -261,7 +277,15 @@ def _run_pass(batch: Batch, *, write: bool) -> None:
         stream = open_rows(handle, fmt=batch.format, encoding=batch.encoding or None)
         try:
             skip = batch.chunks_done * chunk_rows
-            chunks = _chunks(batch, stream, skip_rows=skip, chunk_rows=chunk_rows)
+            chain = _identity_chain()
+            chunks = _chunks(
+                batch,
+                stream,
+                skip_rows=skip,
+                chunk_rows=chunk_rows,
+                chain=chain,
+                lift=identity_keys.rotation_pending(chain),
+            )
             for chunk in prefetch(chunks):
                 progress = chunk.bytes_read / max(batch.size_bytes, 1)
                 if batch.strict and not batch.strict_passed:
