@@ -59,6 +59,15 @@ MATRIX = [
     ("GET",    "/api/v1/keys/{key_id}/",                "other",  404, 403, 403, 403, 403, 403, 401, 403, 403, 403),
     ("DELETE", "/api/v1/keys/{key_id}/",                "own",    204, 403, 403, 403, 403, 403, 401, 403, 403, 403),
     ("DELETE", "/api/v1/keys/{key_id}/",                "other",  404, 403, 403, 403, 403, 403, 401, 403, 403, 403),
+    ("POST",   "/api/v1/keys/{key_id}/rotate/",         "own",    201, 403, 403, 403, 403, 403, 401, 403, 403, 403),
+    ("POST",   "/api/v1/keys/{key_id}/rotate/",         "other",  404, 403, 403, 403, 403, 403, 401, 403, 403, 403),
+    # Member platforms are bureau business: staff list them, compliance and bureau
+    # admins suspend and reinstate (auditors read only).
+    ("GET",    "/api/v1/members/",                      "-",      403, 403, 403, 200, 200, 200, 401, 403, 403, 403),
+    ("POST",   "/api/v1/members/{code}/suspend/",       "own",    403, 403, 403, 200, 200, 403, 401, 403, 403, 403),
+    ("POST",   "/api/v1/members/{code}/suspend/",       "other",  403, 403, 403, 200, 200, 403, 401, 403, 403, 403),
+    ("POST",   "/api/v1/members/{code}/reinstate/",     "own",    403, 403, 403, 200, 200, 403, 401, 403, 403, 403),
+    ("POST",   "/api/v1/members/{code}/reinstate/",     "other",  403, 403, 403, 200, 200, 403, 401, 403, 403, 403),
     ("GET",    "/api/v1/batches/",                      "-",      200, 200, 403, 200, 403, 200, 401, 200, 403, 403),
     ("POST",   "/api/v1/batches/",                      "-",      202, 202, 403, 403, 403, 403, 401, 202, 403, 403),
     # An analyst reads a batch only when a member admin shared it (404 otherwise).
@@ -130,6 +139,9 @@ class World:
             return None, None
         bodies = {
             "/api/v1/keys/": ({"name": "matrix", "scopes": ["query"]}, "json"),
+            "/api/v1/keys/{key_id}/rotate/": ({}, "json"),
+            "/api/v1/members/{code}/suspend/": ({"reason": "Matrix check."}, "json"),
+            "/api/v1/members/{code}/reinstate/": ({"reason": "Matrix check."}, "json"),
             "/api/v1/batches/": (
                 {"file": upload_file("matrix.csv", _matrix_batch_csv())},
                 "multipart",
@@ -211,6 +223,7 @@ def _member_side(code: str) -> dict[str, object]:
         "member": member,
         "users": users,
         "ids": {
+            "code": code,
             "batch_id": batch.pk,
             "inquiry_id": inquiry.pk,
             "screening_id": screening.pk,
