@@ -3,7 +3,14 @@ only through furnished batches (and, later, disputes)."""
 
 from django.contrib import admin
 
-from bureau.records.models import Batch, BatchError, Record, Subject
+from bureau.records.models import (
+    Batch,
+    BatchError,
+    Dispute,
+    Record,
+    Subject,
+    SubjectStatement,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -73,3 +80,32 @@ class RecordAdmin(ReadOnlyAdmin):
     search_fields = ["account_no", "subject__id_masked"]
     list_select_related = ["member", "subject"]
     raw_id_fields = ["subject", "batch"]
+
+
+# Disputes and statements change only through their services (audited); the admin
+# shows them.
+@admin.register(Dispute)
+class DisputeAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "member",
+        "record",
+        "status",
+        "opened_at",
+        "due_at",
+        "answered_at",
+        "suppressed_at",
+    ]
+    list_filter = ["status", "member"]
+    search_fields = ["record__account_no", "subject__id_masked"]
+    date_hierarchy = "opened_at"
+    list_select_related = ["member", "record"]
+    raw_id_fields = ["record", "subject"]
+
+
+@admin.register(SubjectStatement)
+class SubjectStatementAdmin(ReadOnlyAdmin):
+    list_display = ["id", "subject", "created_at", "withdrawn_at"]
+    search_fields = ["subject__id_masked"]
+    list_select_related = ["subject"]
+    raw_id_fields = ["subject"]

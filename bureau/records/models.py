@@ -345,3 +345,146 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return f"profile of subject {self.subject_id}"
+
+
+class Dispute(models.Model):
+    """A data subject contests one record (opened by compliance). The furnisher
+    must correct or confirm it within ANSWER_DAYS, or the record is suppressed
+    from profiles until it does (services/disputes.py)."""
+
+    ANSWER_DAYS = 20
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CORRECTED = "corrected", "Corrected"
+        CONFIRMED = "confirmed", "Confirmed"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    ANSWERED_STATUSES = ("corrected", "confirmed")
+
+    # The record goes with its disputes, also when bulk SQL deletes it (a furnisher's
+    # delete rows, the retention purge): the database constraint is ON DELETE
+    # CASCADE, made by migration 0003 (Django 5.2 cannot declare it on the field).
+    record = models.ForeignKey(
+        Record,
+        on_delete=models.CASCADE,
+        related_name="disputes",
+        db_constraint=False,
+    )
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(
+        "members.Member",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The furnisher of the record, who must answer.",
+    )
+    claim = models.CharField(max_length=2000)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.OPEN
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    opened_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    answered_with_key = models.ForeignKey(
+        "members.ApiKey",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    answer_note = models.CharField(max_length=2000, blank=True)
+    suppressed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the deadline passed unanswered."
+    )
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record"],
+                condition=Q(status="open"),
+                name="dispute_one_open_per_record",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "corrected", "confirmed", "withdrawn"]),
+                name="dispute_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(status__in=["corrected", "confirmed"], answered_at__isnull=False)
+                    | Q(status__in=["open", "withdrawn"], answered_at__isnull=True)
+                ),
+                name="dispute_answered_when_answered",
+            ),
+            models.CheckConstraint(
+                condition=Q(due_at__gt=models.F("opened_at")),
+                name="dispute_due_after_opened",
+            ),
+            models.CheckConstraint(condition=~Q(claim=""), name="dispute_claim_given"),
+        ]
+        indexes = [
+            # disputes_suppress_overdue: open disputes past their deadline.
+            models.Index(
+                fields=["due_at"], condition=Q(status="open"), name="dispute_open_due"
+            ),
+            # GET /disputes/ for a furnisher: its open disputes, soonest due first.
+            models.Index(
+                fields=["member", "status", "due_at"], name="dispute_member_status"
+            ),
+            # build_report: a subject's disputes.
+            models.Index(fields=["subject", "-opened_at"], name="dispute_subject"),
+        ]
+
+    def __str__(self) -> str:
+        return f"dispute {self.pk} on record {self.record_id} ({self.status})"
+
+
+class SubjectStatement(models.Model):
+    """The subject's own words (≤ 500 characters), shown on every report."""
+
+    MAX_LENGTH = 500
+
+    subject = models.ForeignKey(
+        Subject, on_delete=models.PROTECT, related_name="statements"
+    )
+    text = models.CharField(max_length=MAX_LENGTH)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(text=""), name="statement_text_given"),
+        ]
+        indexes = [
+            # build_report: a subject's statements in force.
+            models.Index(
+                fields=["subject", "created_at"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="statement_subject_current",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"statement {self.pk} of subject {self.subject_id}"

@@ -11,9 +11,16 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from bureau.records.history import GRID_MONTHS
-from bureau.records.models import Profile, Record, RecordMonth, Subject
+from bureau.records.models import (
+    Dispute,
+    Profile,
+    Record,
+    RecordMonth,
+    Subject,
+    SubjectStatement,
+)
 from bureau.records.services.aggregate import profiles_refresh
-from reports.models import Inquiry
+from reports.models import PURPOSES_WITHOUT_CONSENT, Inquiry
 from reports.services.anonymise import platform_labels
 
 PROFILE_FIELDS = (
@@ -96,9 +103,12 @@ def _inquiry_counts(subject: Subject, *, exclude_id, now) -> dict:
         since = Q(created_at__gte=now - timezone.timedelta(days=days))
         aggregates[f"{label}_count"] = Count("id", filter=since)
         aggregates[f"{label}_members"] = Count("member", filter=since, distinct=True)
+    # Look-ups by or for the subject (self-reports, dispute handling) are not
+    # lenders' inquiries: they would inflate the multi-head-lending signal.
     counts = (
         Inquiry.objects.filter(subject=subject)
         .exclude(id=exclude_id)
+        .exclude(purpose__in=PURPOSES_WITHOUT_CONSENT)
         .aggregate(**aggregates)
     )
     return {
@@ -108,6 +118,38 @@ def _inquiry_counts(subject: Subject, *, exclude_id, now) -> dict:
         }
         for label in windows
     }
+
+
+def _disputes(subject: Subject, *, furnisher, with_claims: bool) -> list[dict]:
+    """The subject's disputes (open first, then newest), furnishers labelled as on
+    the accounts. Claims are the subject's own words: bureau staff only."""
+    disputes = []
+    rows = Dispute.objects.filter(subject=subject).order_by("-opened_at", "-id")
+    for dispute in rows.values(
+        "record_id", "member_id", "status", "opened_at", "due_at", "claim"
+    ):
+        item = {
+            "furnisher": furnisher(dispute["member_id"]),
+            "status": dispute["status"],
+            "opened_at": dispute["opened_at"].isoformat(),
+            "due_at": dispute["due_at"].isoformat(),
+            "record_id": dispute["record_id"],
+        }
+        if with_claims:
+            item["claim"] = dispute["claim"]
+        disputes.append(item)
+    disputes.sort(key=lambda d: d["status"] != Dispute.Status.OPEN)
+    return disputes
+
+
+def _statements(subject: Subject) -> list[dict]:
+    rows = SubjectStatement.objects.filter(subject=subject, withdrawn_at__isnull=True)
+    return [
+        {"text": text, "added_at": created_at.isoformat()}
+        for text, created_at in rows.order_by("created_at", "id").values_list(
+            "text", "created_at"
+        )
+    ]
 
 
 def build_report(
@@ -133,25 +175,36 @@ def build_report(
         months[record_id][month] = status
     others = {r.member_id for r in records if r.member_id != asking_member_id}
     labels = platform_labels(report_key=str(inquiry_id), member_ids=others)
+    codes = {r.member_id: r.member.code for r in records}
+
+    def furnisher(member_id: int) -> str:
+        if member_id == asking_member_id:
+            return "own"
+        if show_member_names:
+            return codes.get(member_id, "")
+        return labels.get(member_id, "")
+
+    disputes = _disputes(subject, furnisher=furnisher, with_claims=show_member_names)
+    disputed = {d["record_id"] for d in disputes if d["status"] == Dispute.Status.OPEN}
     accounts = []
     for record in records:
         own = record.member_id == asking_member_id
         account = {
-            "furnisher": (
-                "own"
-                if own
-                else record.member.code
-                if show_member_names
-                else labels[record.member_id]
-            ),
+            "furnisher": furnisher(record.member_id),
             "own": own,
             **{name: _json(getattr(record, name)) for name in ACCOUNT_FIELDS},
-            "under_dispute": record.suppressed,
+            # Disputed while a dispute is open; a suppressed record stays flagged.
+            "under_dispute": record.suppressed or record.pk in disputed,
             "history": _grid(months[record.pk], record.opened_on, today),
         }
         if own or show_member_names:
             account["account_no"] = record.account_no
+        if show_member_names:
+            account["record_id"] = record.pk  # what POST /disputes/ takes
         accounts.append(account)
+    for dispute in disputes:
+        if not show_member_names:
+            del dispute["record_id"]
     accounts.sort(key=lambda a: (not a["own"], a["furnisher"], a["opened_on"]))
     return {
         "inquiry_id": str(inquiry_id),
@@ -160,10 +213,12 @@ def build_report(
             "id_type": subject.id_type,
             "id_masked": subject.id_masked,
             "name": subject.name,
+            # Bureau staff address the subject's file by id (statements, inquiries).
+            **({"id": subject.pk} if show_member_names else {}),
         },
         "profile": _profile(subject),
         "accounts": accounts,
         "inquiries": _inquiry_counts(subject, exclude_id=inquiry_id, now=now),
-        "disputes": [],
-        "statements": [],
+        "disputes": disputes,
+        "statements": _statements(subject),
     }

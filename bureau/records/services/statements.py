@@ -1,0 +1,42 @@
+"""Subject statements: the subject's own words (≤ 500 characters) on every report,
+added through compliance staff."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from bureau.audit.services import audit_record
+from bureau.core.errors import ValidationFailed
+from bureau.records.models import Subject, SubjectStatement
+from bureau.records.services.disputes import require_compliance
+
+
+def statement_add(*, subject: Subject, text: str, actor: Any) -> SubjectStatement:
+    """Add a statement to a subject's file (compliance). The text is the subject's:
+    it is kept as given (trimmed), and never copied into the audit trail."""
+    require_compliance(actor)
+    text = (text or "").strip()
+    limit = SubjectStatement.MAX_LENGTH
+    if not text:
+        raise ValidationFailed(errors={"text": ["Give the statement's text."]})
+    if len(text) > limit:
+        raise ValidationFailed(
+            errors={"text": [f"At most {limit} characters (got {len(text)})."]}
+        )
+    if not all(ch.isprintable() or ch in "\n\t" for ch in text):
+        raise ValidationFailed(
+            errors={"text": ["Must not contain control characters."]}
+        )
+    with transaction.atomic():
+        statement = SubjectStatement.objects.create(
+            subject=subject, text=text, added_by=actor
+        )
+        audit_record(
+            actor=actor,
+            action="statement.add",
+            obj=statement,
+            details={"subject": subject.pk, "length": len(text)},
+        )
+    return statement
