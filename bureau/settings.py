@@ -154,6 +154,16 @@ CELERY_BEAT_SCHEDULE["detect-misuse-hourly"] = {
     "task": "bureau.audit.tasks.maintenance_detect_misuse",
     "schedule": crontab(minute=5),
 }
+# Disputes unanswered past their deadline: suppress the records (daily, off-peak).
+CELERY_BEAT_SCHEDULE["maintenance-suppress-overdue-disputes"] = {
+    "task": "bureau.records.tasks.maintenance_suppress_overdue_disputes",
+    "schedule": crontab(hour=1, minute=10),
+}
+# Retention: purge negative records past BUREAU_RETENTION_YEARS (daily, off-peak).
+CELERY_BEAT_SCHEDULE["maintenance-purge-expired"] = {
+    "task": "bureau.records.tasks.maintenance_purge_expired",
+    "schedule": crontab(hour=2, minute=30),
+}
 # Re-send webhook deliveries whose retry message was lost (reports.services.webhooks).
 CELERY_BEAT_SCHEDULE["notify-webhooks-due"] = {
     "task": "reports.tasks.notify_webhooks_due",
@@ -318,6 +328,8 @@ BUREAU_AGGREGATE_CHUNK = 5_000  # subjects per aggregation task / statement
 BUREAU_QUERY_RATE_PER_KEY = env.str("BUREAU_QUERY_RATE_PER_KEY", default="600/minute")
 BUREAU_QUERY_RATE_PER_USER = env.str("BUREAU_QUERY_RATE_PER_USER", default="60/minute")
 BUREAU_RECIPROCITY_DAYS = env.int("BUREAU_RECIPROCITY_DAYS", default=45)
+# Retention: negative records are purged this many years after they ended.
+BUREAU_RETENTION_YEARS = env.int("BUREAU_RETENTION_YEARS", default=5)
 BUREAU_HEALTH_CELERY_TIMEOUT = env.float("BUREAU_HEALTH_CELERY_TIMEOUT", default=1.0)
 # Misuse detection thresholds (bureau/audit/misuse.py, hourly job).
 BUREAU_MISUSE = {

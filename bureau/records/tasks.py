@@ -11,12 +11,14 @@ from bureau.records.services.aggregate import (
     profiles_refresh,
     subject_chunks,
 )
+from bureau.records.services.disputes import disputes_suppress_overdue
 from bureau.records.services.ingest import (
     BatchBusy,
     ChunkAlreadyDone,
     batch_fail,
     batch_ingest,
 )
+from bureau.records.services.retention import records_purge_expired
 
 logger = logging.getLogger("bureau.ingest")
 
@@ -85,3 +87,28 @@ def aggregate_batch(batch_id: int) -> int:
         aggregate_subjects.delay(chunk)
         chunks += 1
     return chunks
+
+
+@shared_task(
+    bind=True,
+    name="bureau.records.tasks.maintenance_suppress_overdue_disputes",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    acks_late=True,
+)
+def maintenance_suppress_overdue_disputes(self) -> int:
+    """Daily: suppress records whose dispute went unanswered past its deadline
+    (idempotent: a dispute is suppressed once)."""
+    return disputes_suppress_overdue().disputes
+
+
+@shared_task(
+    bind=True,
+    name="bureau.records.tasks.maintenance_purge_expired",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    acks_late=True,
+)
+def maintenance_purge_expired(self) -> int:
+    """Daily: purge negative records past retention (a re-run finishes the job)."""
+    return records_purge_expired().records
