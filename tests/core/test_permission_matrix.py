@@ -28,9 +28,11 @@ from rest_framework.test import APIClient
 from bureau.audit.models import Alert
 from reports.services.query import QueryInput, query_run
 from reports.services.screening import screening_create
+from reports.services.watches import WatchInput, watch_create
+from reports.services.webhooks import webhook_create
 from tests.core.routes import api_routes
 from tests.factories import MemberFactory, UserFactory, issue_key
-from tests.records.helpers import ID_A, csv_bytes, good_row, ingest, upload_file
+from tests.records.helpers import ID_A, ID_B, csv_bytes, good_row, ingest, upload_file
 
 pytestmark = pytest.mark.django_db
 
@@ -94,6 +96,19 @@ MATRIX = [
     ("GET",    "/api/v1/alerts/{alert_id}/",            "other",  403, 403, 403, 200, 200, 200, 401, 403, 403, 403),
     ("PATCH",  "/api/v1/alerts/{alert_id}/",            "own",    403, 403, 403, 200, 200, 403, 401, 403, 403, 403),
     ("PATCH",  "/api/v1/alerts/{alert_id}/",            "other",  403, 403, 403, 200, 200, 403, 401, 403, 403, 403),
+    # Monitoring is member-side: analysts and admins watch, only admins hook.
+    ("GET",    "/api/v1/watches/",                      "-",      200, 403, 200, 403, 403, 403, 401, 403, 403, 200),
+    ("POST",   "/api/v1/watches/",                      "-",      201, 403, 201, 403, 403, 403, 401, 403, 403, 201),
+    ("GET",    "/api/v1/watches/{watch_id}/",           "own",    200, 403, 200, 403, 403, 403, 401, 403, 403, 200),
+    ("GET",    "/api/v1/watches/{watch_id}/",           "other",  404, 403, 404, 403, 403, 403, 401, 403, 403, 404),
+    ("DELETE", "/api/v1/watches/{watch_id}/",           "own",    204, 403, 204, 403, 403, 403, 401, 403, 403, 204),
+    ("DELETE", "/api/v1/watches/{watch_id}/",           "other",  404, 403, 404, 403, 403, 403, 401, 403, 403, 404),
+    ("GET",    "/api/v1/webhooks/",                     "-",      200, 403, 403, 403, 403, 403, 401, 403, 403, 200),
+    ("POST",   "/api/v1/webhooks/",                     "-",      201, 403, 403, 403, 403, 403, 401, 403, 403, 201),
+    ("GET",    "/api/v1/webhooks/{webhook_id}/",        "own",    200, 403, 403, 403, 403, 403, 401, 403, 403, 200),
+    ("GET",    "/api/v1/webhooks/{webhook_id}/",        "other",  404, 403, 403, 403, 403, 403, 401, 403, 403, 404),
+    ("DELETE", "/api/v1/webhooks/{webhook_id}/",        "own",    204, 403, 403, 403, 403, 403, 401, 403, 403, 204),
+    ("DELETE", "/api/v1/webhooks/{webhook_id}/",        "other",  404, 403, 403, 403, 403, 403, 401, 403, 403, 404),
 ]
 # fmt: on
 
@@ -122,6 +137,7 @@ ROWS = [
 
 PERSON = {"id_type": "resident_id", "id_number": ID_A, "name": "张三"}
 CONSENT = "CONSENT-MATRIX-1"
+WATCHED = {"id_number": ID_B, "name": "李四"}
 
 
 @dataclass
@@ -163,6 +179,12 @@ class World:
                 "multipart",
             ),
             "/api/v1/alerts/{alert_id}/": ({"status": "dismissed"}, "json"),
+            # The world's watches are on WATCHED, so this one is new (201).
+            "/api/v1/watches/": ({**PERSON, "consent_reference": CONSENT}, "json"),
+            "/api/v1/webhooks/": (
+                {"url": "https://hooks.example/matrix", "events": ["batch.completed"]},
+                "json",
+            ),
         }
         return bodies[row.path]
 
@@ -212,6 +234,18 @@ def _member_side(code: str) -> dict[str, object]:
         consent_reference=CONSENT,
     )
     target_key, _ = issue_key(member, scopes=("query",), name="target")
+    ingest(member, csv_bytes([good_row(account_no=f"{code}-W", **WATCHED)]))
+    watch = watch_create(
+        actor=users["analyst"],
+        member=member,
+        data=WatchInput(id_type="resident_id", consent_reference=CONSENT, **WATCHED),
+    )
+    webhook, _ = webhook_create(
+        actor=users["member_admin"],
+        member=member,
+        url="https://hooks.example/matrix",
+        events=["batch.completed"],
+    )
     alert = Alert.objects.create(
         rule=Alert.Rule.ENUMERATION,
         member=member,
@@ -229,6 +263,8 @@ def _member_side(code: str) -> dict[str, object]:
             "screening_id": screening.pk,
             "key_id": target_key.pk,
             "alert_id": alert.pk,
+            "watch_id": watch.pk,
+            "webhook_id": webhook.pk,
         },
     }
 
