@@ -7,6 +7,7 @@ app_name = "api"
 urlpatterns = [
     path("", include("members.api.urls")),
     path("", include("bureau.records.api.urls")),
+    path("", include("bureau.records.api.disputes_urls")),
     path("", include("reports.api.urls")),
     path("", include("reports.api.screening_urls")),
     path("", include("reports.api.monitoring_urls")),

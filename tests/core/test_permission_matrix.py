@@ -26,13 +26,23 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from bureau.audit.models import Alert
+from bureau.records.models import Record
+from bureau.records.services.disputes import dispute_open
 from reports.services.query import QueryInput, query_run
 from reports.services.screening import screening_create
 from reports.services.watches import WatchInput, watch_create
 from reports.services.webhooks import webhook_create
 from tests.core.routes import api_routes
 from tests.factories import MemberFactory, UserFactory, issue_key
-from tests.records.helpers import ID_A, ID_B, csv_bytes, good_row, ingest, upload_file
+from tests.records.helpers import (
+    ID_A,
+    ID_B,
+    ID_C,
+    csv_bytes,
+    good_row,
+    ingest,
+    upload_file,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -109,6 +119,23 @@ MATRIX = [
     ("GET",    "/api/v1/webhooks/{webhook_id}/",        "other",  404, 403, 403, 403, 403, 403, 401, 403, 403, 404),
     ("DELETE", "/api/v1/webhooks/{webhook_id}/",        "own",    204, 403, 403, 403, 403, 403, 401, 403, 403, 204),
     ("DELETE", "/api/v1/webhooks/{webhook_id}/",        "other",  404, 403, 403, 403, 403, 403, 401, 403, 403, 404),
+    # Data-subject rights: compliance opens disputes and acts for the subject; the
+    # furnisher (member admin, uploader, upload key) reads and answers its own.
+    # Compliance may only withdraw: answering for the furnisher is refused (403).
+    ("GET",    "/api/v1/disputes/",                     "-",      200, 200, 403, 200, 200, 200, 401, 200, 403, 403),
+    ("POST",   "/api/v1/disputes/",                     "-",      403, 403, 403, 403, 201, 403, 401, 403, 403, 403),
+    ("GET",    "/api/v1/disputes/{dispute_id}/",        "own",    200, 200, 403, 200, 200, 200, 401, 200, 403, 403),
+    ("GET",    "/api/v1/disputes/{dispute_id}/",        "other",  404, 404, 403, 200, 200, 200, 401, 404, 403, 403),
+    ("PATCH",  "/api/v1/disputes/{dispute_id}/",        "own",    200, 200, 403, 403, 403, 403, 401, 200, 403, 403),
+    ("PATCH",  "/api/v1/disputes/{dispute_id}/",        "other",  404, 404, 403, 403, 403, 403, 401, 404, 403, 403),
+    ("GET",    "/api/v1/subjects/{subject_id}/inquiries/",   "own",   403, 403, 403, 200, 200, 200, 401, 403, 403, 403),
+    ("GET",    "/api/v1/subjects/{subject_id}/inquiries/",   "other", 403, 403, 403, 200, 200, 200, 401, 403, 403, 403),
+    ("GET",    "/api/v1/subjects/{subject_id}/statements/",  "own",   403, 403, 403, 200, 200, 200, 401, 403, 403, 403),
+    ("GET",    "/api/v1/subjects/{subject_id}/statements/",  "other", 403, 403, 403, 200, 200, 200, 401, 403, 403, 403),
+    ("POST",   "/api/v1/subjects/{subject_id}/statements/",  "own",   403, 403, 403, 403, 201, 403, 401, 403, 403, 403),
+    ("POST",   "/api/v1/subjects/{subject_id}/statements/",  "other", 403, 403, 403, 403, 201, 403, 401, 403, 403, 403),
+    ("POST",   "/api/v1/subjects/{subject_id}/self-report/", "own",   403, 403, 403, 403, 201, 403, 401, 403, 403, 403),
+    ("POST",   "/api/v1/subjects/{subject_id}/self-report/", "other", 403, 403, 403, 403, 201, 403, 401, 403, 403, 403),
 ]
 # fmt: on
 
@@ -145,6 +172,7 @@ class World:
     clients: dict[str, APIClient] = field(default_factory=dict)
     ids: dict[str, dict[str, object]] = field(default_factory=dict)  # whose -> ids
     analyst_username: str = ""
+    free_record_id: int = 0  # a record without a dispute
 
     def path(self, row: Row) -> str:
         return row.path.format(**self.ids.get(row.whose, {}))
@@ -185,6 +213,16 @@ class World:
                 {"url": "https://hooks.example/matrix", "events": ["batch.completed"]},
                 "json",
             ),
+            "/api/v1/disputes/": (
+                {"record_id": self.free_record_id, "claim": "Matrix check."},
+                "json",
+            ),
+            "/api/v1/disputes/{dispute_id}/": ({"outcome": "confirmed"}, "json"),
+            "/api/v1/subjects/{subject_id}/statements/": (
+                {"text": "Matrix statement."},
+                "json",
+            ),
+            "/api/v1/subjects/{subject_id}/self-report/": ({}, "json"),
         }
         return bodies[row.path]
 
@@ -277,6 +315,18 @@ def _build_world() -> World:
     users = dict(own["users"])
     for role in BUREAU_USERS:
         users[role] = UserFactory(username=role, role=role, member=None, password=None)
+    # A dispute on each side's record; Globex's own subject (ID_C) for "other".
+    ingest(other["member"], csv_bytes([good_row(account_no="free", id_number=ID_C)]))
+    for side in (own, other):
+        record = Record.objects.get(account_no=f"{side['ids']['code']}-1")
+        dispute = dispute_open(
+            record=record, claim="Matrix check.", actor=users["compliance"]
+        )
+        side["ids"]["dispute_id"] = dispute.pk
+    free = Record.objects.get(account_no="free")
+    world.free_record_id = free.pk
+    own["ids"]["subject_id"] = record.subject_id
+    other["ids"]["subject_id"] = free.subject_id
     for actor in ACTORS:
         client = APIClient()
         if actor in users:
