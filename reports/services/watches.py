@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from bureau.audit.services import audit_record
 from bureau.core.errors import Conflict, Forbidden, NotFound
-from bureau.records import identity
+from bureau.records import identity_keys
 from bureau.records.models import Profile, Record, Subject
 from bureau.records.selectors import member_contributed_recently
 from bureau.records.services.aggregate import profiles_refresh
@@ -36,7 +36,6 @@ from reports.services.query import (
     ContributionRequired,
     QueryInput,
     _check_request,
-    _key,
     _rate_limit,
     normalise_name,
 )
@@ -165,8 +164,10 @@ def watch_create(*, actor: Any, member: Member | None, data: WatchInput) -> Watc
         raise ContributionRequired()
     _rate_limit(actor)
 
-    id_hash = identity.identity_hmac(_key(), data.id_type, normalized)
-    subject = Subject.objects.filter(id_type=data.id_type, id_hash=id_hash).first()
+    # Every link of the identity-key chain, as query_run: during a key rotation a
+    # subject may still carry an older hash (bureau/records/identity_keys.py).
+    hashes = [h for _, h in identity_keys.lookup_hashes(data.id_type, normalized)]
+    subject = Subject.objects.filter(id_type=data.id_type, id_hash__in=hashes).first()
     if subject is None or normalise_name(subject.name) != name:
         audit_record(
             actor=actor,

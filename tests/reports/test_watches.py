@@ -390,3 +390,15 @@ def test_material_changes_when_figures_move_names_only_material_ones(
         "blacklisted": False,
     }
     assert material_changes({**base, **old}, {**base, **new}) == expected
+
+
+def test_watch_when_identity_key_rotated_but_subject_not_yet_moved_finds_it(
+    api_client, furnished, acme_key, settings
+):
+    """Mid-rotation: the subject still carries the version-1 hash."""
+    old_key = settings.BUREAU_IDENTITY_KEY
+    settings.BUREAU_IDENTITY_KEY = "identity-key-two-" + "b" * 32
+    settings.BUREAU_IDENTITY_KEY_VERSION = 2
+    settings.BUREAU_IDENTITY_KEYS = {1: old_key, 2: settings.BUREAU_IDENTITY_KEY}
+    assert zhang().key_version == 1
+    assert watch(api_client, acme_key[1]).status_code == 201
