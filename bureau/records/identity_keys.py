@@ -156,10 +156,12 @@ def lookup_hashes(id_type: str, normalized: str) -> list[tuple[int, str]]:
 # ingest chunk and the command), change a row only if it still carries the old
 # hash, and skip a subject whose current hash is taken already (a duplicate made
 # outside these paths: the command reports it, it is never merged silently).
+# Past inquiries about a moved subject move with it: a borrower's list of who
+# looked them up (reports.services.self_report) matches misses by hash.
 
 _LIFT_BY_HASH = """
 WITH lifted AS (
-    SELECT s.id, v.new_hash
+    SELECT s.id, s.id_type, s.id_hash AS old_hash, v.new_hash
       FROM unnest(%(id_types)s::text[], %(old)s::text[], %(new)s::text[])
            AS v(id_type, old_hash, new_hash)
       JOIN records_subject s ON s.id_type = v.id_type AND s.id_hash = v.old_hash
@@ -167,16 +169,26 @@ WITH lifted AS (
                         WHERE d.id_type = v.id_type AND d.id_hash = v.new_hash)
      ORDER BY s.id
        FOR UPDATE OF s
+),
+moved AS (
+    UPDATE records_subject s
+       SET id_hash = lifted.new_hash, key_version = %(version)s
+      FROM lifted
+     WHERE s.id = lifted.id
+ RETURNING s.id, lifted.id_type, lifted.old_hash, lifted.new_hash
+),
+inquiries AS (
+    UPDATE reports_inquiry i
+       SET id_hash = moved.new_hash
+      FROM moved
+     WHERE i.id_hash = moved.old_hash AND i.id_type = moved.id_type
 )
-UPDATE records_subject s
-   SET id_hash = lifted.new_hash, key_version = %(version)s
-  FROM lifted
- WHERE s.id = lifted.id
+SELECT id FROM moved
 """
 
 _REHASH_BY_ID = """
 WITH lifted AS (
-    SELECT s.id, v.new_hash
+    SELECT s.id, s.id_type, s.id_hash AS old_hash, v.new_hash
       FROM unnest(%(ids)s::bigint[], %(old)s::text[], %(new)s::text[])
            AS v(id, old_hash, new_hash)
       JOIN records_subject s ON s.id = v.id
@@ -185,12 +197,21 @@ WITH lifted AS (
                         WHERE d.id_type = s.id_type AND d.id_hash = v.new_hash)
      ORDER BY s.id
        FOR UPDATE OF s
+),
+moved AS (
+    UPDATE records_subject s
+       SET id_hash = lifted.new_hash, key_version = %(version)s
+      FROM lifted
+     WHERE s.id = lifted.id
+ RETURNING s.id, lifted.id_type, lifted.old_hash, lifted.new_hash
+),
+inquiries AS (
+    UPDATE reports_inquiry i
+       SET id_hash = moved.new_hash
+      FROM moved
+     WHERE i.id_hash = moved.old_hash AND i.id_type = moved.id_type
 )
-UPDATE records_subject s
-   SET id_hash = lifted.new_hash, key_version = %(version)s
-  FROM lifted
- WHERE s.id = lifted.id
-RETURNING s.id
+SELECT id FROM moved
 """
 
 
@@ -225,7 +246,7 @@ def lift_subjects(chain: KeyChain, lifts: Iterable[tuple[str, str, str]]) -> int
                 "version": chain.current_version,
             },
         )
-        return cursor.rowcount
+        return len(cursor.fetchall())
 
 
 def rehash_subjects(

@@ -12,6 +12,7 @@ from bureau.audit.models import AuditEvent
 from bureau.records import identity_keys
 from bureau.records.identity import identity_hmac
 from bureau.records.models import Record, Subject
+from reports.models import Inquiry
 from reports.services.screening import screening_create, screening_run
 from tests.conftest import bearer
 from tests.factories import issue_key
@@ -202,3 +203,26 @@ def test_command_when_current_hash_already_taken_leaves_subject_and_says_so(
     assert str(zhang.pk) in err
     zhang.refresh_from_db()
     assert zhang.key_version == 1
+
+
+def test_past_inquiries_when_subject_rehashed_move_with_it(
+    api_client, settings, furnished_v1
+):
+    _, full_key = issue_key(furnished_v1)
+    assert ask(api_client, full_key, name="王五").status_code == 404  # a miss
+    switch_to_v2(settings)
+    rotate()
+    zhang = Subject.objects.get(name="张三")
+    assert Inquiry.objects.filter(id_hash=zhang.id_hash, hit=False).count() == 1
+
+
+def test_past_inquiries_when_ingest_moves_subject_move_with_it(
+    api_client, settings, furnished_v1
+):
+    _, full_key = issue_key(furnished_v1)
+    assert ask(api_client, full_key, name="王五").status_code == 404
+    switch_to_v2(settings)
+    ingest(furnished_v1, csv_bytes([good_row(account_no="ACME-3")]))
+    zhang = Subject.objects.get(name="张三")
+    assert zhang.key_version == 2
+    assert Inquiry.objects.filter(id_hash=zhang.id_hash, hit=False).count() == 1
