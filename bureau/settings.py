@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "bureau.records",
     "members",
     "reports",
+    "web",
 ]
 
 MIDDLEWARE = [

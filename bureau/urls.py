@@ -20,4 +20,5 @@ urlpatterns = [
     ),
     # Unknown API paths answer the JSON problem body even with DEBUG on.
     re_path(r"^api/", api_not_found),
+    path("", include("web.urls")),
 ]

@@ -1,0 +1,3 @@
+"""Pages of the admin area."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages of the dashboards area."""
+
+urlpatterns: list = []

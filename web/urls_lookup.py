@@ -1,0 +1,3 @@
+"""Pages of the lookup area."""
+
+urlpatterns: list = []

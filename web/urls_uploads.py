@@ -1,0 +1,3 @@
+"""Pages of the uploads area."""
+
+urlpatterns: list = []

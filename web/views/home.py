@@ -1,0 +1,25 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+
+from members.models import Role
+
+# Where each role starts.
+START_PAGE = {
+    Role.ANALYST: "web:lookup",
+    Role.UPLOADER: "web:batch-list",
+    Role.MEMBER_ADMIN: "web:keys",
+    Role.BUREAU_ADMIN: "web:dashboard",
+    Role.COMPLIANCE: "web:dashboard",
+    Role.AUDITOR: "web:dashboard",
+}
+
+
+@login_required
+def home(request):
+    target = START_PAGE.get(request.user.role)
+    if target:
+        try:
+            return redirect(target)
+        except Exception:  # a page not built yet: show the home page instead
+            pass
+    return render(request, "web/home.html")
