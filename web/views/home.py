@@ -1,5 +1,6 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch
 
 from members.models import Role
 
@@ -20,6 +21,6 @@ def home(request):
     if target:
         try:
             return redirect(target)
-        except Exception:  # a page not built yet: show the home page instead
-            pass
+        except NoReverseMatch:  # that area has no pages yet
+            return render(request, "web/home.html")
     return render(request, "web/home.html")
