@@ -103,7 +103,10 @@ def audit_record(
         ip=client_ip_var.get(),
         details=_check_details(details or {}),
     )
-    with transaction.atomic():
+    # No savepoint: if the audit row cannot be written, the caller's whole
+    # transaction must fail (no unaudited read or write); and it saves two round
+    # trips on every query.
+    with transaction.atomic(savepoint=False):
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
             cursor.execute(

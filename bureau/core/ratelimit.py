@@ -20,10 +20,13 @@ def parse_rate(rate: str) -> tuple[int, int]:
 def rate_limit_hit(key: str, rate: str) -> None:
     limit, period = parse_rate(rate)
     window = int(time.time() // period)
-    cache_key = f"ratelimit:{key}:{window}"
-    # add() creates the counter with its expiry only once; incr() is atomic in Redis.
-    cache.add(cache_key, 0, timeout=period + 1)
-    count = cache.incr(cache_key)
+    cache_key = cache.make_and_validate_key(f"ratelimit:{key}:{window}")
+    client = cache._cache.get_client(cache_key, write=True)
+    # One round trip: create the counter with its expiry if new, then count.
+    pipe = client.pipeline(transaction=False)
+    pipe.set(cache_key, 0, ex=period + 1, nx=True)
+    pipe.incr(cache_key)
+    count = pipe.execute()[1]
     if count > limit:
         retry_after = period - (time.time() % period)
         raise RateLimited(retry_after, f"Rate limit of {rate} exceeded; retry later.")

@@ -25,13 +25,40 @@ def batch_errors(
     return errors
 
 
+def _contribution_cache_key(member_id: int) -> str:
+    return f"contributed-last:{member_id}"
+
+
+def member_last_contribution(*, member: Member):
+    """When the member's latest accepted (not validate-only) batch finished, or None.
+
+    Read on every query, so it is cached (5 minutes); a finishing batch clears it.
+    """
+    from django.core.cache import cache
+    from django.db.models import Max
+
+    key = _contribution_cache_key(member.pk)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached or None
+    last = Batch.objects.filter(
+        member=member,
+        validate_only=False,
+        status__in=[Batch.Status.COMPLETED, Batch.Status.COMPLETED_WITH_ERRORS],
+    ).aggregate(last=Max("finished_at"))["last"]
+    cache.set(key, last or "", timeout=300)
+    return last
+
+
+def member_contribution_changed(*, member_id: int) -> None:
+    from django.core.cache import cache
+
+    cache.delete(_contribution_cache_key(member_id))
+
+
 def member_contributed_recently(*, member: Member, days: int) -> bool:
     """Give-to-get: an accepted (not validate-only) batch finished within `days`."""
     from django.utils import timezone
 
-    return Batch.objects.filter(
-        member=member,
-        validate_only=False,
-        status__in=[Batch.Status.COMPLETED, Batch.Status.COMPLETED_WITH_ERRORS],
-        finished_at__gte=timezone.now() - timezone.timedelta(days=days),
-    ).exists()
+    last = member_last_contribution(member=member)
+    return last is not None and last >= timezone.now() - timezone.timedelta(days=days)

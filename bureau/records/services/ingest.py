@@ -31,6 +31,7 @@ from bureau.records.fileformat import (
 )
 from bureau.records.history import month_status
 from bureau.records.models import Batch, BatchError, BatchSubject
+from bureau.records.selectors import member_contribution_changed
 from bureau.records.services import merge
 
 logger = logging.getLogger("bureau.ingest")
@@ -338,6 +339,10 @@ def _finish(batch: Batch, *, status: str, reason: str = "") -> None:
             # Hand-off: the touched subjects' profiles are recomputed in chunks.
             transaction.on_commit(lambda: _enqueue_aggregation(batch.pk))
         transaction.on_commit(lambda: _announce_final(batch.pk))
+        # Give-to-get is cached; a finished batch may open (or keep) access.
+        transaction.on_commit(
+            lambda: member_contribution_changed(member_id=batch.member_id)
+        )
     batch.refresh_from_db()
 
 
