@@ -30,8 +30,18 @@ def is_auditor(user) -> bool:
     )
 
 
+# Admin pages that show personal data: every staff read of them is audited.
+PERSONAL_DATA_MODELS = frozenset({
+    "records.subject", "records.record", "records.dispute",
+    "records.subjectstatement", "reports.inquiry", "reports.watch",
+})  # fmt: skip
+
+
 def _audit_read(request, model, object_id: str | None = None) -> None:
-    if request.method != "GET" or not is_auditor(request.user):
+    if request.method != "GET":
+        return
+    personal = model._meta.label_lower in PERSONAL_DATA_MODELS
+    if not (personal or is_auditor(request.user)):
         return
     from bureau.audit.services import audit_record
 
