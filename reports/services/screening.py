@@ -10,12 +10,10 @@ committed line, so a re-run resumes after it and never duplicates a result.
 
 from __future__ import annotations
 
-import csv
-import gzip
 import io
 import logging
 import uuid
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -31,9 +29,7 @@ from django.utils import timezone
 from bureau.audit.services import audit_record
 from bureau.core.errors import Forbidden, TooLarge, ValidationFailed
 from bureau.records import identity, identity_keys
-from bureau.records.fileformat import FileRejected, RowStream, detect_format
-from bureau.records.fileformat.errors import ENCODING
-from bureau.records.fileformat.reader import _BLOCK, _GZIP_MAGIC, _CountingReader
+from bureau.records.fileformat import FileRejected, RowStream, detect_format, open_rows
 from bureau.records.models import Profile, Subject
 from bureau.records.selectors import member_contributed_recently
 from bureau.records.services.aggregate import profiles_refresh
@@ -78,95 +74,10 @@ class _ChunkAlreadyDone(Exception):
 # -- reading the file --------------------------------------------------------------
 
 
-class _ScreeningRows(RowStream):
-    """The furnishing-file reader (blocks, gzip, utf-8/gbk, bad lines) with the
-    screening header: exactly id_type, id_number, name in any order."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.format == "jsonl":
-            self.columns = list(COLUMNS)
-
-    def _read_header(self) -> list[str]:
-        while True:
-            self._line_error = None
-            try:
-                cells = next(self._reader)
-            except StopIteration:
-                raise FileRejected(
-                    "empty_file", "The file has no header row."
-                ) from None
-            except csv.Error:
-                raise FileRejected(
-                    "invalid_format", "The header row is not valid CSV."
-                ) from None
-            if any(cells):
-                break
-        if self._line_error is not None:
-            if self._line_error[0] == ENCODING:
-                raise FileRejected(
-                    "encoding", "The header row is not valid UTF-8 or GBK text."
-                )
-            raise FileRejected("invalid_format", "The header row is too long.")
-        names = [identity.normalize_text(cell).lower() for cell in cells]
-        _check_header(names)
-        return names
-
-
-def _check_header(names: list[str]) -> None:
-    if len(names) == 1 and (";" in names[0] or "\t" in names[0]):
-        raise FileRejected(
-            "invalid_format",
-            "Columns must be separated by commas.",
-            {"columns": ["the header row has a single column"]},
-        )
-    duplicates = sorted(name for name, n in Counter(names).items() if n > 1)
-    if duplicates:
-        raise FileRejected(
-            "invalid_format",
-            "The header row names a column twice.",
-            {"columns": ["duplicate column: " + _safe(name) for name in duplicates]},
-        )
-    unknown = [
-        f"column {i} has no name" if not name else "unknown column: " + _safe(name)
-        for i, name in enumerate(names, start=1)
-        if name not in _COLUMN_SET
-    ]
-    missing = [name for name in COLUMNS if name not in names]
-    if missing and len(unknown) == len(names):
-        raise FileRejected(
-            "missing_columns",
-            "The first row is not a header row: it names no known column.",
-            {"columns": ["missing column: " + name for name in missing]},
-        )
-    if unknown:
-        raise FileRejected(
-            "unknown_columns",
-            "The header row names unknown columns; a screening file has exactly "
-            "id_type, id_number and name.",
-            {"columns": unknown},
-        )
-    if missing:
-        raise FileRejected(
-            "missing_columns",
-            "The header row lacks required columns.",
-            {"columns": ["missing column: " + name for name in missing]},
-        )
-
-
-def _safe(name: str) -> str:
-    """A header cell fit for an error body (a file without header has data there)."""
-    return identity.mask_value_for_column("id_number", name[:64])
-
-
-def _open_rows(fileobj: BinaryIO, *, fmt: str) -> _ScreeningRows:
-    """Like fileformat.open_rows (gzip sniffed, encoding detected), screening header."""
-    counter = _CountingReader(fileobj)
-    buffered = io.BufferedReader(counter, _BLOCK)
-    binary: BinaryIO = buffered
-    if buffered.peek(2)[:2] == _GZIP_MAGIC:
-        binary = gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[assignment]
-    return _ScreeningRows(binary, counter, fmt=fmt, codec=None)
+def _open_rows(fileobj: BinaryIO, *, fmt: str) -> RowStream:
+    """The furnishing-file reader (gzip, utf-8/gbk detected, bad lines reported)
+    with the screening header: exactly id_type, id_number and name."""
+    return open_rows(fileobj, fmt=fmt, columns=COLUMNS, required=COLUMNS)
 
 
 def _refusal(exc: FileRejected) -> FileRefused:
@@ -328,7 +239,7 @@ def _read_person(line: int, values: dict[str, str] | None, errors: list) -> _Per
     return person
 
 
-def _persons(stream: _ScreeningRows, *, after: int) -> Iterator[list[_Person]]:
+def _persons(stream: RowStream, *, after: int) -> Iterator[list[_Person]]:
     chunk: list[_Person] = []
     for line, values, errors in stream:
         if line <= after:

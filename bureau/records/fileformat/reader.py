@@ -165,7 +165,14 @@ def _sniff(head: bytes) -> str:
     )
 
 
-def open_rows(fileobj: BinaryIO, *, fmt: str, encoding: str | None = None) -> RowStream:
+def open_rows(
+    fileobj: BinaryIO,
+    *,
+    fmt: str,
+    encoding: str | None = None,
+    columns: tuple[str, ...] = COLUMNS,
+    required: tuple[str, ...] = REQUIRED_COLUMNS,
+) -> RowStream:
     """Open a binary file (at position 0) as a stream of rows.
 
     ``encoding`` is "utf-8", "gbk" or None to detect. Raises ``FileRejected``
@@ -189,7 +196,9 @@ def open_rows(fileobj: BinaryIO, *, fmt: str, encoding: str | None = None) -> Ro
     binary: BinaryIO = buffered
     if buffered.peek(2)[:2] == _GZIP_MAGIC:
         binary = gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[assignment]
-    return RowStream(binary, counter, fmt=fmt, codec=codec)
+    return RowStream(
+        binary, counter, fmt=fmt, codec=codec, columns=columns, required=required
+    )
 
 
 class _CountingReader(io.RawIOBase):
@@ -246,9 +255,20 @@ class RowStream:
     """
 
     def __init__(
-        self, binary: BinaryIO, counter: _CountingReader, *, fmt: str, codec: str | None
+        self,
+        binary: BinaryIO,
+        counter: _CountingReader,
+        *,
+        fmt: str,
+        codec: str | None,
+        columns: tuple[str, ...] = COLUMNS,
+        required: tuple[str, ...] = REQUIRED_COLUMNS,
     ) -> None:
         self.format = fmt
+        # The file's allowed and required columns: furnishing files by default;
+        # other uploads (screenings) pass their own.
+        self._allowed = tuple(columns)
+        self._required = tuple(required)
         self._binary = binary
         self._counter = counter
         self._codec = codec
@@ -266,7 +286,7 @@ class RowStream:
             self.columns = self._read_header()
             self._rows: Iterator[Row] = self._iter_csv()
         else:
-            self.columns = list(COLUMNS)
+            self.columns = list(self._allowed)
             self._rows = self._iter_jsonl()
 
     @property
@@ -403,7 +423,7 @@ class RowStream:
                 )
             raise FileRejected("invalid_format", "The header row is too long.")
         names = [_normalize_header(cell) for cell in cells]
-        _check_header(names)
+        _check_header(names, allowed=self._allowed, required=self._required)
         return names
 
     def _iter_csv(self) -> Iterator[Row]:
@@ -514,19 +534,25 @@ def _count_undecodable(lines: list[bytes], codec: str) -> int:
     return bad
 
 
-def _check_header(names: list[str]) -> None:
+def _check_header(
+    names: list[str],
+    *,
+    allowed: tuple[str, ...] = COLUMNS,
+    required: tuple[str, ...] = REQUIRED_COLUMNS,
+) -> None:
+    allowed_set = frozenset(allowed)
     if len(names) == 1 and (";" in names[0] or "\t" in names[0]):
         raise FileRejected(
             "invalid_format",
             "Columns must be separated by commas.",
             {"columns": ["the header row has a single column"]},
         )
-    known = [name for name in names if name in _COLUMN_SET]
+    known = [name for name in names if name in allowed_set]
     if not known:
         raise FileRejected(
             "missing_columns",
             "The first row is not a header row: it names no known column.",
-            {"columns": ["missing column: " + name for name in REQUIRED_COLUMNS]},
+            {"columns": ["missing column: " + name for name in required]},
         )
     seen: set[str] = set()
     duplicates: list[str] = []
@@ -547,7 +573,7 @@ def _check_header(names: list[str]) -> None:
     unknown = [
         f"column {i} has no name" if not name else "unknown column: " + _safe_name(name)
         for i, name in enumerate(names, start=1)
-        if name not in _COLUMN_SET
+        if name not in allowed_set
     ]
     if unknown:
         raise FileRejected(
@@ -555,7 +581,7 @@ def _check_header(names: list[str]) -> None:
             "The header row names unknown columns.",
             {"columns": unknown},
         )
-    missing = [name for name in REQUIRED_COLUMNS if name not in seen]
+    missing = [name for name in required if name not in seen]
     if missing:
         raise FileRejected(
             "missing_columns",
