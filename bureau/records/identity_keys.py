@@ -159,17 +159,9 @@ def lookup_hashes(id_type: str, normalized: str) -> list[tuple[int, str]]:
 # Past inquiries about a moved subject move with it: a borrower's list of who
 # looked them up (reports.services.self_report) matches misses by hash.
 
-_LIFT_BY_HASH = """
-WITH lifted AS (
-    SELECT s.id, s.id_type, s.id_hash AS old_hash, v.new_hash
-      FROM unnest(%(id_types)s::text[], %(old)s::text[], %(new)s::text[])
-           AS v(id_type, old_hash, new_hash)
-      JOIN records_subject s ON s.id_type = v.id_type AND s.id_hash = v.old_hash
-     WHERE NOT EXISTS (SELECT 1 FROM records_subject d
-                        WHERE d.id_type = v.id_type AND d.id_hash = v.new_hash)
-     ORDER BY s.id
-       FOR UPDATE OF s
-),
+# Both statements below pick subjects (`lifted`) and then do the same: move them to
+# the new hash and version, and move their past inquiries with them.
+_MOVE_LIFTED = """
 moved AS (
     UPDATE records_subject s
        SET id_hash = lifted.new_hash, key_version = %(version)s
@@ -186,7 +178,24 @@ inquiries AS (
 SELECT id FROM moved
 """
 
-_REHASH_BY_ID = """
+_LIFT_BY_HASH = (
+    """
+WITH lifted AS (
+    SELECT s.id, s.id_type, s.id_hash AS old_hash, v.new_hash
+      FROM unnest(%(id_types)s::text[], %(old)s::text[], %(new)s::text[])
+           AS v(id_type, old_hash, new_hash)
+      JOIN records_subject s ON s.id_type = v.id_type AND s.id_hash = v.old_hash
+     WHERE NOT EXISTS (SELECT 1 FROM records_subject d
+                        WHERE d.id_type = v.id_type AND d.id_hash = v.new_hash)
+     ORDER BY s.id
+       FOR UPDATE OF s
+),
+"""
+    + _MOVE_LIFTED
+)
+
+_REHASH_BY_ID = (
+    """
 WITH lifted AS (
     SELECT s.id, s.id_type, s.id_hash AS old_hash, v.new_hash
       FROM unnest(%(ids)s::bigint[], %(old)s::text[], %(new)s::text[])
@@ -198,21 +207,9 @@ WITH lifted AS (
      ORDER BY s.id
        FOR UPDATE OF s
 ),
-moved AS (
-    UPDATE records_subject s
-       SET id_hash = lifted.new_hash, key_version = %(version)s
-      FROM lifted
-     WHERE s.id = lifted.id
- RETURNING s.id, lifted.id_type, lifted.old_hash, lifted.new_hash
-),
-inquiries AS (
-    UPDATE reports_inquiry i
-       SET id_hash = moved.new_hash
-      FROM moved
-     WHERE i.id_hash = moved.old_hash AND i.id_type = moved.id_type
-)
-SELECT id FROM moved
 """
+    + _MOVE_LIFTED
+)
 
 
 def rotation_pending(chain: KeyChain) -> bool:

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from bureau.records.fileformat.validation import REPORTED_FIELDS
 from bureau.records.history import GRID_MONTHS
 from bureau.records.models import (
     Dispute,
@@ -41,21 +42,7 @@ PROFILE_FIELDS = (
     "blacklisted",
     "blacklist_reasons",
 )
-ACCOUNT_FIELDS = (
-    "role",
-    "loan_type",
-    "currency",
-    "principal",
-    "balance",
-    "amount_overdue",
-    "days_overdue",
-    "status",
-    "classification",
-    "opened_on",
-    "due_on",
-    "first_delinquency_on",
-    "as_of",
-)
+ACCOUNT_FIELDS = REPORTED_FIELDS
 
 
 def _json(value):

@@ -111,6 +111,26 @@ _MSG_DELINQUENCY_AFTER_AS_OF = (
 _MSG_DECIMAL = "Must be a decimal number such as 1234.56."
 
 
+# The values a row reports about an account (besides its key, the name, phone and
+# history). Ingest hashes and stages them in this order; reports show them;
+# dispute corrections may change them.
+REPORTED_FIELDS = (
+    "role",
+    "loan_type",
+    "currency",
+    "principal",
+    "balance",
+    "amount_overdue",
+    "days_overdue",
+    "status",
+    "classification",
+    "opened_on",
+    "due_on",
+    "first_delinquency_on",
+    "as_of",
+)
+
+
 @dataclass(slots=True)
 class CleanRow:
     """A valid row, typed. ``id_number`` and ``phone`` are normalised clear

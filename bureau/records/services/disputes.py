@@ -20,7 +20,7 @@ from django.utils import timezone
 from bureau.audit.services import audit_record
 from bureau.core.errors import Conflict, Forbidden, ValidationFailed
 from bureau.records.fileformat import RowValidator
-from bureau.records.fileformat.validation import REAGING
+from bureau.records.fileformat.validation import REAGING, REPORTED_FIELDS
 from bureau.records.history import month_status
 from bureau.records.models import Dispute, Record
 from bureau.records.services.aggregate import profiles_refresh, subject_chunks
@@ -33,22 +33,7 @@ SYSTEM_ACTOR = "system:disputes"
 
 # What a correction may change: the reported values. The key (member, account,
 # person) and the name stay as on file; the phone is not re-sent.
-CORRECTABLE = (
-    "role",
-    "loan_type",
-    "currency",
-    "principal",
-    "balance",
-    "amount_overdue",
-    "days_overdue",
-    "status",
-    "classification",
-    "opened_on",
-    "due_on",
-    "first_delinquency_on",
-    "as_of",
-    "payment_history",
-)
+CORRECTABLE = (*REPORTED_FIELDS, "payment_history")
 # The identity number is not stored (only its HMAC), so the row validated for a
 # correction carries a stand-in that passes; the key is not re-checked or written.
 _KEY_STAND_IN = {"id_type": "other", "id_number": "on-file"}

@@ -29,6 +29,7 @@ from bureau.records.fileformat import (
     RowValidator,
     open_rows,
 )
+from bureau.records.fileformat.validation import REPORTED_FIELDS
 from bureau.records.history import month_status
 from bureau.records.models import Batch, BatchError, BatchSubject
 from bureau.records.selectors import member_contribution_changed
@@ -73,19 +74,7 @@ def _row_hash(clean: CleanRow) -> str:
             str(value)
             for value in (
                 clean.name,
-                clean.role,
-                clean.loan_type,
-                clean.currency,
-                clean.principal,
-                clean.balance,
-                clean.amount_overdue,
-                clean.days_overdue,
-                clean.status,
-                clean.classification,
-                clean.opened_on,
-                clean.due_on,
-                clean.first_delinquency_on,
-                clean.as_of,
+                *(getattr(clean, name) for name in REPORTED_FIELDS),
                 clean.phone,
                 clean.payment_history,
             )
@@ -107,7 +96,7 @@ def stage_tuple(row_no: int, clean: CleanRow, chain: identity_keys.KeyChain) -> 
             id_masked,
             None,
             clean.account_no,
-            *([None] * 12),
+            *([None] * (len(REPORTED_FIELDS) - 1)),  # all but as_of, the last
             clean.as_of,
             None,
             None,
@@ -125,19 +114,7 @@ def stage_tuple(row_no: int, clean: CleanRow, chain: identity_keys.KeyChain) -> 
         id_masked,
         clean.name,
         clean.account_no,
-        clean.role,
-        clean.loan_type,
-        clean.currency,
-        clean.principal,
-        clean.balance,
-        clean.amount_overdue,
-        clean.days_overdue,
-        clean.status,
-        clean.classification,
-        clean.opened_on,
-        clean.due_on,
-        clean.first_delinquency_on,
-        clean.as_of,
+        *(getattr(clean, name) for name in REPORTED_FIELDS),
         phone_hash,
         phone_masked,
         clean.payment_history,
