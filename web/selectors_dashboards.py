@@ -339,7 +339,7 @@ class Dashboard:
 
 
 def dashboard(*, days: int, now: datetime | None = None) -> Dashboard:
-    """All the dashboard's figures: nine queries."""
+    """All the dashboard's figures: eight queries."""
     now = now or timezone.now()
     period = period_of(days, now=now)
     return Dashboard(
