@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.indexes import BrinIndex
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
@@ -95,6 +96,9 @@ class Inquiry(models.Model):
             models.Index(fields=["member", "-created_at"], name="inquiry_member_time"),
             # Enumeration detection: many names tried for one number.
             models.Index(fields=["id_hash", "-created_at"], name="inquiry_idhash_time"),
+            # Time windows over all members (dashboards, 30-day misuse rules). The
+            # table is append-only in time order, so a tiny BRIN index serves.
+            BrinIndex(fields=["created_at"], name="inquiry_created_brin"),
         ]
 
     def __str__(self) -> str:
