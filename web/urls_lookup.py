@@ -1,3 +1,10 @@
 """Pages of the lookup area."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from web.views.lookup import lookup, profile
+
+urlpatterns = [
+    path("lookup/", lookup, name="lookup"),
+    path("lookup/<uuid:inquiry_id>/", profile, name="profile"),
+]

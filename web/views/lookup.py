@@ -1,0 +1,94 @@
+"""Look up a person (the query service) and read the profile it answered.
+
+The views only translate between HTTP and the services: reports/services/query.py
+decides and records the inquiry; the profile page shows the report stored on the
+inquiry, as the API's ReportView does, and is audited like it.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from bureau.audit.services import audit_record
+from bureau.core.errors import RateLimited, ValidationFailed
+from members.models import Role
+from reports.selectors import inquiry_for_report
+from reports.services.query import ContributionRequired, query_run
+from web.access import role_required
+from web.forms_lookup import LookupForm
+
+# Who may look a person up: the API's QUERY_ROLES. Bureau staff query without a
+# member (their user has none).
+LOOKUP_ROLES = (Role.ANALYST, Role.MEMBER_ADMIN, Role.COMPLIANCE, Role.BUREAU_ADMIN)
+# Who may read a stored report: the API's REPORT_READERS.
+REPORT_READERS = (*LOOKUP_ROLES, Role.AUDITOR)
+
+
+@role_required(*LOOKUP_ROLES)
+def lookup(request):
+    """GET: the form. POST: run the query; a hit redirects to its profile page."""
+    form = LookupForm(request.POST or None, user=request.user)
+    refusal = ""
+    status = 200
+    retry_after = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            inquiry, report = query_run(
+                actor=request.user, member=request.user.member, data=form.query_input()
+            )
+        except ValidationFailed as exc:
+            form.add_service_errors(exc.errors)
+        except ContributionRequired:
+            status = 403
+            refusal = _(
+                "Your platform has not furnished an accepted batch of records "
+                "recently, so it may not look anyone up (give-to-get). Ask your "
+                "uploader to send your records, then try again."
+            )
+        except RateLimited as exc:
+            status, retry_after = 429, exc.retry_after
+            refusal = ngettext(
+                "You have made too many lookups in a short time. Try again in "
+                "%(seconds)s second.",
+                "You have made too many lookups in a short time. Try again in "
+                "%(seconds)s seconds.",
+                retry_after,
+            ) % {"seconds": retry_after}
+        else:
+            if report is None:
+                return render(request, "web/lookup/miss.html", {"inquiry": inquiry})
+            return redirect("web:profile", inquiry_id=inquiry.pk)
+    response = render(
+        request,
+        "web/lookup/form.html",
+        {"form": form, "refusal": refusal},
+        status=status,
+    )
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+@role_required(*REPORT_READERS)
+def profile(request, inquiry_id):
+    """The profile an inquiry answered: the asking member's own (others' are 404),
+    any for bureau staff. Every reading is audited."""
+    member = request.user.member
+    inquiry = inquiry_for_report(inquiry_id=inquiry_id, member=member)
+    if inquiry is None:
+        raise Http404
+    audit_record(
+        actor=request.user,
+        action="report.view",
+        obj=inquiry,
+        member=member,
+        details={"format": "web", "subject": inquiry.subject_id},
+    )
+    return render(
+        request,
+        "web/lookup/profile.html",
+        {"inquiry": inquiry, "report": inquiry.report},
+    )
