@@ -5,8 +5,16 @@ import xml.etree.ElementTree as ET
 from datetime import date, timedelta
 
 import pytest
+from django.utils import translation
 
 from web.charts import PALETTE, bar_chart, format_number, line_chart
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    # The assertions read English labels; the site's default language is zh-hans.
+    with translation.override("en"):
+        yield
 
 NS = {"svg": "http://www.w3.org/2000/svg"}
 DAYS = [date(2025, 3, 1) + timedelta(days=i) for i in range(10)]
