@@ -62,8 +62,10 @@ def _interrupt(signum, frame):
 
 
 def main() -> int:
-    # `kill` (SIGTERM) stops the demo as cleanly as Ctrl-C does.
+    # Ctrl-C and `kill` (SIGTERM) both stop the demo cleanly; SIGINT is set
+    # explicitly because a shell starts background jobs with it ignored.
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     ensure_dev_env()
     _load_env_file()
     stops = []

@@ -333,3 +333,18 @@ def test_deletes_when_applied_leave_no_orphan_history(acme):
     ingest(acme, csv_bytes(deletes))
     orphans = RecordMonth.objects.exclude(record_id__in=Record.objects.values("id"))
     assert not orphans.exists()
+
+
+def test_first_accepted_batch_when_finished_sets_contributes_since_once(acme):
+    from django.utils import timezone
+
+    from members.models import Member
+
+    ingest(acme, csv_bytes([good_row()]), validate_only=True)
+    assert Member.objects.get(pk=acme.pk).contributes_since is None
+    ingest(acme, csv_bytes([good_row(account_no="B")]))
+    first = Member.objects.get(pk=acme.pk).contributes_since
+    assert first == timezone.localdate()
+    Member.objects.filter(pk=acme.pk).update(contributes_since="2020-01-01")
+    ingest(acme, csv_bytes([good_row(account_no="C")]))
+    assert str(Member.objects.get(pk=acme.pk).contributes_since) == "2020-01-01"

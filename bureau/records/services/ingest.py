@@ -34,6 +34,7 @@ from bureau.records.history import month_status
 from bureau.records.models import Batch, BatchError, BatchSubject
 from bureau.records.selectors import member_contribution_changed
 from bureau.records.services import merge
+from members.models import Member
 
 logger = logging.getLogger("bureau.ingest")
 
@@ -312,6 +313,13 @@ def _finish(batch: Batch, *, status: str, reason: str = "") -> None:
             subjects_touched=touched,
             finished_at=timezone.now(),
         )
+        accepted = status != Batch.Status.FAILED and not batch.validate_only
+        if accepted:
+            # The member furnishes from its first accepted batch on (one
+            # conditional UPDATE: set once, never moved).
+            Member.objects.filter(
+                pk=batch.member_id, contributes_since__isnull=True
+            ).update(contributes_since=timezone.localdate())
         if touched and not batch.validate_only:
             # Hand-off: the touched subjects' profiles are recomputed in chunks.
             transaction.on_commit(lambda: _enqueue_aggregation(batch.pk))
