@@ -16,6 +16,7 @@ def _english():
     with translation.override("en"):
         yield
 
+
 NS = {"svg": "http://www.w3.org/2000/svg"}
 DAYS = [date(2025, 3, 1) + timedelta(days=i) for i in range(10)]
 
