@@ -3,18 +3,8 @@ API (and its audit trail). A webhook's secret is never shown."""
 
 from django.contrib import admin
 
+from bureau.core.admin import ReadOnlyAdmin
 from reports.models import Watch, Webhook, WebhookAttempt, WebhookDelivery
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Watch)

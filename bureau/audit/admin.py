@@ -1,10 +1,11 @@
 from django.contrib import admin
 
 from bureau.audit.models import Alert, AuditEvent
+from bureau.core.admin import ReadOnlyAdmin
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """Read-only: the table refuses UPDATE and DELETE anyway."""
 
     list_display = [
@@ -23,21 +24,9 @@ class AuditEventAdmin(admin.ModelAdmin):
     ordering = ["-sequence"]
     list_select_related = ["member"]
 
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(ReadOnlyAdmin):
     """Read-only here: acknowledging or dismissing goes through
     PATCH /api/v1/alerts/{id}/, which audits it (alert.update)."""
 
@@ -56,15 +45,3 @@ class AlertAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     ordering = ["-created_at", "-id"]
     list_select_related = ["member", "api_key"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -3,6 +3,7 @@ only through furnished batches (and, later, disputes)."""
 
 from django.contrib import admin
 
+from bureau.core.admin import ReadOnlyAdmin
 from bureau.records.models import (
     Batch,
     BatchError,
@@ -11,17 +12,6 @@ from bureau.records.models import (
     Subject,
     SubjectStatement,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class BatchErrorInline(admin.TabularInline):

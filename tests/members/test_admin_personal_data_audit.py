@@ -36,3 +36,21 @@ def test_admin_view_when_reading_members_is_not_audited_for_admins(client, acme)
     client.force_login(admin)
     assert client.get("/admin/members/member/").status_code == 200
     assert not AuditEvent.objects.filter(action="admin.view").exists()
+
+
+def test_webhook_admin_page_when_viewed_never_shows_the_secret(client, acme):
+    from django.contrib.auth import get_user_model
+
+    from reports.models import Webhook
+
+    hook = Webhook.objects.create(
+        member=acme, url="https://hooks.example.org/bureau", events=["batch.completed"],
+        secret="whsec-visible-only-once-42",
+    )  # fmt: skip
+    admin = get_user_model().objects.create_superuser(
+        "root", "root@example.org", "x-long-pass-1"
+    )
+    client.force_login(admin)
+    page = client.get(f"/admin/reports/webhook/{hook.pk}/change/")
+    assert page.status_code == 200
+    assert "whsec-visible-only-once-42" not in page.content.decode()
