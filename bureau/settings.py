@@ -125,7 +125,7 @@ CELERY_RESULT_BACKEND = CELERY_BROKER_URL
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "bureau.core.cache.BureauRedisCache",
         "LOCATION": CACHE_REDIS_URL,
         "KEY_PREFIX": env.str("BUREAU_CACHE_PREFIX", default="bureau"),
     }
