@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format requirements stop status env clean bench-ingest
+.PHONY: demo test lint format requirements stop status env clean bench-ingest messages
 
 $(STAMP): requirements-dev.txt requirements.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=python3"; exit 1; }
@@ -16,7 +16,13 @@ $(STAMP): requirements-dev.txt requirements.txt
 .env:
 	$(BIN)/python -m bureau.devenv
 
-env: $(STAMP) .env
+env: $(STAMP) .env messages
+
+# Compiled catalogues are committed too, so a machine without gettext still works.
+messages: $(STAMP)
+	@if command -v msgfmt >/dev/null 2>&1; then \
+		$(BIN)/python manage.py compilemessages --ignore=.venv -v0; \
+	else echo "msgfmt (gettext) not found: using the committed .mo files"; fi
 
 demo: env
 	$(BIN)/python -m bureau.demo

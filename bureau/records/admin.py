@@ -1,6 +1,7 @@
 """Bureau staff views of batches and records. Records are read-only here: they change
 only through furnished batches (and, later, disputes)."""
 
+from django import forms
 from django.contrib import admin
 
 from bureau.core.admin import ReadOnlyAdmin
@@ -74,8 +75,57 @@ class RecordAdmin(ReadOnlyAdmin):
 
 # Disputes and statements change only through their services (audited); the admin
 # shows them.
+class DisputeOpenForm(forms.ModelForm):
+    """Compliance opens a dispute from the admin: the record and the claim. Saving
+    goes through dispute_open (its checks, locking and audit)."""
+
+    class Meta:
+        model = Dispute
+        fields = ["record", "claim"]
+
+    def clean(self):
+        cleaned = super().clean()
+        record = cleaned.get("record")
+        if (
+            record
+            and Dispute.objects.filter(
+                record=record, status=Dispute.Status.OPEN
+            ).exists()
+        ):
+            raise forms.ValidationError("This record already has an open dispute.")
+        return cleaned
+
+
 @admin.register(Dispute)
 class DisputeAdmin(ReadOnlyAdmin):
+    add_form = DisputeOpenForm
+
+    def has_add_permission(self, request):
+        # Opening disputes is compliance's work (the service checks it again).
+        user = request.user
+        return user.is_superuser or getattr(user, "role", "") == "compliance"
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else super().get_readonly_fields(request, obj)
+
+    def get_fields(self, request, obj=None):
+        return ["record", "claim"] if obj is None else super().get_fields(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        from bureau.records.services.disputes import dispute_open
+
+        opened = dispute_open(
+            record=form.cleaned_data["record"],
+            claim=form.cleaned_data["claim"],
+            actor=request.user,
+        )
+        obj.pk = opened.pk
+
     list_display = [
         "id",
         "member",

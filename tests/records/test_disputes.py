@@ -566,3 +566,40 @@ def test_subject_inquiries_when_read_by_member_returns_403(
     api_client.force_login(alice)
     url = f"/api/v1/subjects/{acme_record.subject_id}/inquiries/"
     assert api_client.get(url).status_code == 403
+
+
+def test_compliance_when_opening_a_dispute_in_the_admin_goes_through_the_service(
+    client, acme
+):
+    from bureau.audit.models import AuditEvent
+    from bureau.records.models import Dispute, Record
+    from tests.factories import UserFactory
+    from tests.records.helpers import csv_bytes, good_row, ingest
+
+    ingest(acme, csv_bytes([good_row()]))
+    record = Record.objects.get()
+    officer = UserFactory(
+        username="coral", role="compliance", member=None, is_staff=True
+    )
+    client.force_login(officer)
+    assert client.get("/admin/records/dispute/add/").status_code == 200
+    response = client.post(
+        "/admin/records/dispute/add/", {"record": record.pk, "claim": "Not my loan."}
+    )
+    assert response.status_code == 302, response.content[:500]
+    dispute = Dispute.objects.get()
+    assert dispute.status == "open" and dispute.opened_by == officer
+    assert AuditEvent.objects.filter(
+        object_type="records.dispute", object_id=str(dispute.pk)
+    ).exists()
+    again = client.post(
+        "/admin/records/dispute/add/", {"record": record.pk, "claim": "Twice"}
+    )
+    assert again.status_code == 200 and Dispute.objects.count() == 1
+
+
+def test_analyst_when_opening_a_dispute_in_the_admin_is_refused(client, acme, bob):
+    bob.is_staff = True
+    bob.save()
+    client.force_login(bob)
+    assert client.get("/admin/records/dispute/add/").status_code == 403
