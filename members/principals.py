@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from members.models import ApiKey, Member
+from members.models import ApiKey, Member, User
 
 
 class KeyPrincipal:
@@ -31,3 +31,14 @@ class KeyPrincipal:
 
     def has_perm(self, perm: str, obj=None) -> bool:
         return False
+
+
+def actor_user_and_key(actor: object) -> tuple[User | None, ApiKey | None]:
+    """The login or the API key behind an actor (a User, a KeyPrincipal or an
+    ApiKey); (None, None) for system jobs. Rows record who asked with these."""
+    if isinstance(actor, ApiKey):
+        return None, actor
+    key = getattr(actor, "api_key", None)
+    if key is not None:
+        return None, key
+    return (actor if isinstance(actor, User) else None), None

@@ -25,6 +25,7 @@ from bureau.records import identity, identity_keys
 from bureau.records.models import Subject
 from bureau.records.selectors import member_contributed_recently
 from members.models import Member, Role
+from members.principals import actor_user_and_key
 from reports.models import PURPOSES_WITHOUT_CONSENT, Inquiry, Purpose
 from reports.services.report import build_report
 
@@ -126,12 +127,12 @@ def query_run(
             asking_member_id=member.pk if member else None,
             show_member_names=member is None,
         )
-    key = getattr(actor, "api_key", None)
+    user, key = actor_user_and_key(actor)
     with transaction.atomic():
         inquiry = Inquiry.objects.create(
             id=inquiry_id,
             member=member,
-            user=None if key is not None else actor,
+            user=user,
             api_key=key,
             subject=subject,
             id_type=data.id_type,

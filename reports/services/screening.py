@@ -34,7 +34,8 @@ from bureau.records.models import Profile, Subject
 from bureau.records.selectors import member_contributed_recently
 from bureau.records.services.aggregate import profiles_refresh
 from bureau.records.services.upload import FileRefused
-from members.models import ApiKey, Member, User
+from members.models import Member
+from members.principals import actor_user_and_key
 from reports.models import (
     PURPOSES_WITHOUT_CONSENT,
     Inquiry,
@@ -164,12 +165,12 @@ def screening_create(
     stored_name = default_storage.save(
         f"screenings/{now:%Y/%m}/{uuid.uuid4().hex}.{fmt}{suffix}", File(handle)
     )
-    key = actor if isinstance(actor, ApiKey) else getattr(actor, "api_key", None)
+    user, key = actor_user_and_key(actor)
     try:
         with transaction.atomic():
             screening = Screening.objects.create(
                 member=member,
-                user=actor if isinstance(actor, User) else None,
+                user=user,
                 api_key=key,
                 purpose=purpose,
                 consent_reference=consent,

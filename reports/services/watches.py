@@ -30,7 +30,8 @@ from bureau.records import identity_keys
 from bureau.records.models import Profile, Record, Subject
 from bureau.records.selectors import member_contributed_recently
 from bureau.records.services.aggregate import profiles_refresh
-from members.models import Member, User
+from members.models import Member
+from members.principals import actor_user_and_key
 from reports.models import Purpose, Watch, WebhookEvent
 from reports.services.query import (
     ContributionRequired,
@@ -177,7 +178,7 @@ def watch_create(*, actor: Any, member: Member | None, data: WatchInput) -> Watc
         )
         raise NotFound("No matching person on file.")
 
-    key = getattr(actor, "api_key", None)
+    user, key = actor_user_and_key(actor)
     snapshot = _current_snapshot(subject)
     duplicate = Conflict("You already watch this person.")
     with transaction.atomic():
@@ -190,7 +191,7 @@ def watch_create(*, actor: Any, member: Member | None, data: WatchInput) -> Watc
                 watch = Watch.objects.create(
                     member=member,
                     subject=subject,
-                    user=actor if isinstance(actor, User) else None,
+                    user=user,
                     api_key=key,
                     consent_reference=data.consent_reference.strip(),
                     last_snapshot=snapshot,

@@ -47,7 +47,8 @@ from django.utils import timezone
 from bureau.audit.services import audit_record
 from bureau.core.errors import Conflict, Forbidden, ValidationFailed
 from bureau.records.models import Batch
-from members.models import Member, User
+from members.models import Member
+from members.principals import actor_user_and_key
 from reports.models import Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent
 
 logger = logging.getLogger("bureau.webhooks")
@@ -175,13 +176,14 @@ def webhook_create(
             raise Conflict(
                 f"At most {MAX_WEBHOOKS_PER_MEMBER} webhooks; delete one first."
             )
+        user, key = actor_user_and_key(actor)
         webhook = Webhook.objects.create(
             member=member,
             url=url,
             events=events,
             secret=secret,
-            user=actor if isinstance(actor, User) else None,
-            api_key=getattr(actor, "api_key", None),
+            user=user,
+            api_key=key,
         )
         audit_record(
             actor=actor,

@@ -16,7 +16,8 @@ from bureau.audit.services import audit_record
 from bureau.core.errors import BureauError, Conflict, TooLarge, ValidationFailed
 from bureau.records.fileformat import FileRejected, detect_format, open_rows
 from bureau.records.models import Batch
-from members.models import ApiKey, Member, User
+from members.models import Member
+from members.principals import actor_user_and_key
 
 _READ_BLOCK = 1 << 20
 ENCODINGS = ("utf-8", "gbk")
@@ -140,14 +141,13 @@ def batch_create(
     stored_name = default_storage.save(
         f"batches/{member.code}/{uuid.uuid4().hex}.{fmt}{suffix}", File(handle)
     )
+    user, key = actor_user_and_key(actor)
     try:
         with transaction.atomic():
             batch = Batch.objects.create(
                 member=member,
-                uploaded_by=actor if isinstance(actor, User) else None,
-                uploaded_with_key=getattr(actor, "api_key", None)
-                if not isinstance(actor, ApiKey)
-                else actor,
+                uploaded_by=user,
+                uploaded_with_key=key,
                 file=stored_name,
                 original_name=filename[:255],
                 size_bytes=size,
