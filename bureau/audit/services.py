@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from bureau.audit.chain import GENESIS_HASH, chain_hash
 from bureau.audit.models import AuditEvent
-from bureau.core.context import client_ip_var, request_id_var
+from bureau.core.context import client_ip_var, current_request_id
 
 # Fixed key for pg_advisory_xact_lock: "audit" chain writers take turns.
 _CHAIN_LOCK_KEY = 0x0B0EA0D17
@@ -99,7 +99,7 @@ def audit_record(
         action=action,
         object_type=object_type or "",
         object_id="" if object_id is None else str(object_id),
-        request_id=request_id_var.get() if request_id_var.get() != "-" else "",
+        request_id=current_request_id(),
         ip=client_ip_var.get(),
         details=_check_details(details or {}),
     )

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import transaction
 
 from bureau.audit.services import audit_record
-from bureau.core.context import request_id_var
+from bureau.core.context import current_request_id
 from bureau.core.errors import Forbidden, NotFound, ValidationFailed
 from bureau.core.ratelimit import rate_limit_hit
 from bureau.records import identity, identity_keys
@@ -51,12 +51,10 @@ def normalise_name(name: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
-def _key() -> bytes:
-    return settings.BUREAU_IDENTITY_KEY.encode()
-
-
 def _name_hash(name: str) -> str:
-    return hmac.new(_key(), f"name:{name}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(
+        identity_keys.current_key(), f"name:{name}".encode(), hashlib.sha256
+    ).hexdigest()
 
 
 def _check_request(data: QueryInput, *, actor: Any) -> tuple[str, str]:
@@ -98,26 +96,42 @@ def _rate_limit(actor: Any) -> None:
         rate_limit_hit(f"query:user:{actor.pk}", settings.BUREAU_QUERY_RATE_PER_USER)
 
 
-def query_run(
-    *, actor: Any, member: Member | None, data: QueryInput
-) -> tuple[Inquiry, dict | None]:
-    """Answer a query. Returns the inquiry and the report (None for a miss)."""
+def admit_request(
+    data: QueryInput, *, actor: Any, member: Member | None
+) -> tuple[str, str]:
+    """The checks every look-up of one person passes (queries, watches): request,
+    give-to-get, rate limit. Returns the normalised number and name."""
     normalized, name = _check_request(data, actor=actor)
     if member is not None and not member_contributed_recently(
         member=member, days=settings.BUREAU_RECIPROCITY_DAYS
     ):
         raise ContributionRequired()
     _rate_limit(actor)
+    return normalized, name
 
+
+def find_subject(
+    id_type: str, normalized: str, name: str
+) -> tuple[Subject | None, str]:
+    """The subject on file for this number and name, and the number's current hash.
+    A name that does not match gives None, exactly like an unknown number."""
     # Current key first; during an identity-key rotation a subject may still carry
     # an older link of the hash chain (bureau/records/identity_keys.py).
-    hashes = identity_keys.lookup_hashes(data.id_type, normalized)
-    id_hash = hashes[0][1]
+    hashes = identity_keys.lookup_hashes(id_type, normalized)
     subject = Subject.objects.filter(
-        id_type=data.id_type, id_hash__in=[h for _, h in hashes]
+        id_type=id_type, id_hash__in=[h for _, h in hashes]
     ).first()
     if subject is not None and normalise_name(subject.name) != name:
-        subject = None  # same answer as an unknown number
+        subject = None
+    return subject, hashes[0][1]
+
+
+def query_run(
+    *, actor: Any, member: Member | None, data: QueryInput
+) -> tuple[Inquiry, dict | None]:
+    """Answer a query. Returns the inquiry and the report (None for a miss)."""
+    normalized, name = admit_request(data, actor=actor, member=member)
+    subject, id_hash = find_subject(data.id_type, normalized, name)
     inquiry_id = uuid.uuid4()
     report = None
     if subject is not None:
@@ -143,7 +157,7 @@ def query_run(
             consent_reference=(data.consent_reference or "").strip(),
             hit=subject is not None,
             report=report,
-            request_id=request_id_var.get() if request_id_var.get() != "-" else "",
+            request_id=current_request_id(),
         )
         audit_record(
             actor=actor,

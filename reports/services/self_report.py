@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from bureau.audit.services import audit_record
-from bureau.core.context import request_id_var
+from bureau.core.context import current_request_id
 from bureau.records.models import Subject
 from bureau.records.services.disputes import require_compliance
 from reports.models import Inquiry, Purpose
@@ -99,7 +99,7 @@ def self_report_produce(*, subject: Subject, actor: Any) -> dict:
             consent_reference="",
             hit=True,
             report=report,
-            request_id=request_id_var.get() if request_id_var.get() != "-" else "",
+            request_id=current_request_id(),
         )
         audit_record(
             actor=actor,

@@ -19,27 +19,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from bureau.audit.services import audit_record
 from bureau.core.errors import Conflict, Forbidden, NotFound
-from bureau.records import identity_keys
 from bureau.records.models import Profile, Record, Subject
-from bureau.records.selectors import member_contributed_recently
 from bureau.records.services.aggregate import profiles_refresh
 from members.models import Member
 from members.principals import actor_user_and_key
 from reports.models import Purpose, Watch, WebhookEvent
-from reports.services.query import (
-    ContributionRequired,
-    QueryInput,
-    _check_request,
-    _rate_limit,
-    normalise_name,
-)
+from reports.services.query import QueryInput, admit_request, find_subject
 from reports.services.webhooks import events_queue
 
 # The profile figures a watch remembers; a change in them is what alerts are about.
@@ -149,27 +140,16 @@ def watch_create(*, actor: Any, member: Member | None, data: WatchInput) -> Watc
     """Watch a person on file; a miss raises NotFound exactly like a query's."""
     if member is None:
         raise Forbidden("Only member platforms watch persons.")
-    normalized, name = _check_request(
-        QueryInput(
-            id_type=data.id_type,
-            id_number=data.id_number,
-            name=data.name,
-            purpose=Purpose.POST_LOAN_MANAGEMENT,
-            consent_reference=data.consent_reference,
-        ),
-        actor=actor,
+    request = QueryInput(
+        id_type=data.id_type,
+        id_number=data.id_number,
+        name=data.name,
+        purpose=Purpose.POST_LOAN_MANAGEMENT,
+        consent_reference=data.consent_reference,
     )
-    if not member_contributed_recently(
-        member=member, days=settings.BUREAU_RECIPROCITY_DAYS
-    ):
-        raise ContributionRequired()
-    _rate_limit(actor)
-
-    # Every link of the identity-key chain, as query_run: during a key rotation a
-    # subject may still carry an older hash (bureau/records/identity_keys.py).
-    hashes = [h for _, h in identity_keys.lookup_hashes(data.id_type, normalized)]
-    subject = Subject.objects.filter(id_type=data.id_type, id_hash__in=hashes).first()
-    if subject is None or normalise_name(subject.name) != name:
+    normalized, name = admit_request(request, actor=actor, member=member)
+    subject, _ = find_subject(data.id_type, normalized, name)
+    if subject is None:
         audit_record(
             actor=actor,
             action="watch.not_found",
