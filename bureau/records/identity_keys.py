@@ -25,7 +25,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -37,7 +37,6 @@ __all__ = (
     "KeyChain",
     "current_hash",
     "current_key",
-    "current_version",
     "key_chain",
     "lift_subjects",
     "lookup_hashes",
@@ -106,12 +105,6 @@ class KeyChain:
         value = identity.identity_hmac(self.keys[0][1], id_type, normalized)
         return self.lift(value, from_version=self.first_version)
 
-    def lifts(self, id_type: str, normalized: str) -> list[tuple[str, str, str]]:
-        """(id_type, older hash, current hash) for each older link."""
-        chain = self.hashes(id_type, normalized)
-        current = chain[-1][1]
-        return [(id_type, value, current) for _, value in chain[:-1]]
-
     def phone_hash(self, normalized: str) -> str:
         """Phones follow the same chain (they are not looked up, only stored)."""
         value = identity.phone_hmac(self.keys[0][1], normalized)
@@ -120,10 +113,20 @@ class KeyChain:
 
 def key_chain() -> KeyChain:
     """The chain from settings: `BUREAU_IDENTITY_KEYS` (older versions) plus the
-    current `BUREAU_IDENTITY_KEY` at `BUREAU_IDENTITY_KEY_VERSION`."""
-    current = settings.BUREAU_IDENTITY_KEY_VERSION
-    keys = {int(v): k for v, k in getattr(settings, "BUREAU_IDENTITY_KEYS", {}).items()}
-    keys[current] = settings.BUREAU_IDENTITY_KEY
+    current `BUREAU_IDENTITY_KEY` at `BUREAU_IDENTITY_KEY_VERSION`. Built once per
+    distinct setting (queries and screenings ask for it on every person)."""
+    older = getattr(settings, "BUREAU_IDENTITY_KEYS", {})
+    return _chain_from(
+        settings.BUREAU_IDENTITY_KEY_VERSION,
+        settings.BUREAU_IDENTITY_KEY,
+        tuple(sorted((int(v), k) for v, k in older.items())),
+    )
+
+
+@lru_cache(maxsize=8)
+def _chain_from(current: int, current_key: str, older: tuple) -> KeyChain:
+    keys = dict(older)
+    keys[current] = current_key
     newer = [version for version in keys if version > current]
     if newer:
         raise ImproperlyConfigured(
@@ -131,10 +134,6 @@ def key_chain() -> KeyChain:
             f"{current} (BUREAU_IDENTITY_KEY_VERSION)."
         )
     return KeyChain(tuple((v, keys[v].encode()) for v in sorted(keys)))
-
-
-def current_version() -> int:
-    return settings.BUREAU_IDENTITY_KEY_VERSION
 
 
 def current_key() -> bytes:

@@ -62,10 +62,6 @@ class Chunk:
     lifts: list[tuple[str, str, str]] = field(default_factory=list)
 
 
-def _identity_chain() -> identity_keys.KeyChain:
-    return identity_keys.key_chain()
-
-
 def _row_hash(clean: CleanRow) -> str:
     """Digest of everything a row reports: breaks as_of ties deterministically."""
     if clean.action == "delete":
@@ -83,10 +79,15 @@ def _row_hash(clean: CleanRow) -> str:
     return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
 
-def stage_tuple(row_no: int, clean: CleanRow, chain: identity_keys.KeyChain) -> tuple:
-    """The COPY row for `ingest_stage`: identity hashed (current key) and masked,
-    clear text dropped."""
-    id_hash = chain.current_hash(clean.id_type, clean.id_number)
+def stage_tuple(
+    row_no: int,
+    clean: CleanRow,
+    chain: identity_keys.KeyChain,
+    id_hash: str | None = None,
+) -> tuple:
+    """The COPY row for `ingest_stage`: identity hashed (current key, or the hash
+    the caller already computed) and masked, clear text dropped."""
+    id_hash = id_hash or chain.current_hash(clean.id_type, clean.id_number)
     id_masked = identity.mask_identity(clean.id_type, clean.id_number)
     if clean.action == "delete":
         return (
@@ -150,9 +151,17 @@ def _chunks(
         else:
             # Encoded now, in the producer thread: a COPY line is ~300 bytes where
             # the typed tuple is ~2 KB, and the writer thread only sends bytes.
-            chunk.rows.append(merge.copy_line(stage_tuple(row_no, clean, chain)))
+            id_hash = None
             if lift:
-                chunk.lifts.extend(chain.lifts(clean.id_type, clean.id_number))
+                # One walk of the key chain gives the current hash and the older
+                # links whose subjects must move up first.
+                links = chain.hashes(clean.id_type, clean.id_number)
+                id_hash = links[-1][1]
+                chunk.lifts.extend(
+                    (clean.id_type, older, id_hash) for _, older in links[:-1]
+                )
+            line = merge.copy_line(stage_tuple(row_no, clean, chain, id_hash))
+            chunk.rows.append(line)
         if row_no % chunk_rows == 0:
             chunk.bytes_read = stream.bytes_read
             yield chunk
@@ -184,7 +193,14 @@ def _copy_errors(batch_id: int, errors: list[RowError]) -> None:
                 )
 
 
-def _commit_chunk(batch: Batch, chunk: Chunk, *, write: bool, progress: float) -> None:
+def _commit_chunk(
+    batch: Batch,
+    chunk: Chunk,
+    *,
+    write: bool,
+    progress: float,
+    chain: identity_keys.KeyChain,
+) -> None:
     with transaction.atomic():
         with connection.cursor() as cursor:
             # Sorting a chunk's month rows must not spill to disk.
@@ -203,13 +219,13 @@ def _commit_chunk(batch: Batch, chunk: Chunk, *, write: bool, progress: float) -
             # the current hash in the merge and be duplicated. Moving it first is the
             # same change `rotate_identity_key` makes (validate-only runs too: the
             # subject stays the same person, only its hash's key changes).
-            identity_keys.lift_subjects(_identity_chain(), chunk.lifts)
+            identity_keys.lift_subjects(chain, chunk.lifts)
         if chunk.rows:
             merge.stage_rows(chunk.rows)
             outcome = merge.merge_staged(
                 batch_id=batch.pk,
                 member_id=batch.member_id,
-                key_version=settings.BUREAU_IDENTITY_KEY_VERSION,
+                key_version=chain.current_version,
                 write=write,
             )
         _copy_errors(batch.pk, chunk.errors)
@@ -256,7 +272,7 @@ def _run_pass(batch: Batch, *, write: bool) -> None:
         stream = open_rows(handle, fmt=batch.format, encoding=batch.encoding or None)
         try:
             skip = batch.chunks_done * chunk_rows
-            chain = _identity_chain()
+            chain = identity_keys.key_chain()
             chunks = _chunks(
                 batch,
                 stream,
@@ -271,7 +287,7 @@ def _run_pass(batch: Batch, *, write: bool) -> None:
                     progress /= 2  # the validation pass is the first half
                 elif batch.strict:
                     progress = 0.5 + progress / 2
-                _commit_chunk(batch, chunk, write=write, progress=progress)
+                _commit_chunk(batch, chunk, write=write, progress=progress, chain=chain)
                 batch.chunks_done = chunk.index + 1
         finally:
             stream.close()
