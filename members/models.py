@@ -64,6 +64,14 @@ class Role(models.TextChoices):
 
 MEMBER_ROLES = frozenset({Role.MEMBER_ADMIN, Role.UPLOADER, Role.ANALYST})
 BUREAU_ROLES = frozenset({Role.BUREAU_ADMIN, Role.COMPLIANCE, Role.AUDITOR})
+# Who does what, shared by the API and the web pages (docs/permissions.md).
+FURNISHER_ROLES = frozenset({Role.UPLOADER, Role.MEMBER_ADMIN})
+QUERY_ROLES = frozenset(
+    {Role.ANALYST, Role.MEMBER_ADMIN, Role.COMPLIANCE, Role.BUREAU_ADMIN}
+)
+REPORT_READER_ROLES = QUERY_ROLES | {Role.AUDITOR}
+# Bureau decisions (suspensions, handling alerts): compliance, and bureau admins.
+DECISION_ROLES = frozenset({Role.COMPLIANCE, Role.BUREAU_ADMIN})
 
 
 class User(AbstractUser):

@@ -7,10 +7,19 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 
-from members.models import Role
+from members.models import BUREAU_ROLES, MEMBER_ROLES, Member
 
-MEMBER_STAFF = (Role.MEMBER_ADMIN, Role.UPLOADER, Role.ANALYST)
-BUREAU_STAFF = (Role.BUREAU_ADMIN, Role.COMPLIANCE, Role.AUDITOR)
+MEMBER_STAFF = MEMBER_ROLES
+BUREAU_STAFF = BUREAU_ROLES
+
+
+def member_of(request) -> Member:
+    """The member the signed-in user works for; bureau staff (and superusers)
+    have none, and these member pages refuse them."""
+    member = request.user.member
+    if member is None:
+        raise PermissionDenied
+    return member
 
 
 def role_required(*roles: str):

@@ -14,7 +14,7 @@ from members.api.serializers import (
     MemberStaffOutput,
     MemberStatusInput,
 )
-from members.models import Member, Role
+from members.models import BUREAU_ROLES, DECISION_ROLES, MEMBER_ROLES, Member, Role
 from members.permissions import ANY_SCOPE, RoleOrScope, actor_member
 from members.selectors import api_keys_of_member, member_usage, members_list
 from members.services import (
@@ -25,10 +25,10 @@ from members.services import (
     member_suspend,
 )
 
-MEMBER_STAFF = (Role.MEMBER_ADMIN, Role.UPLOADER, Role.ANALYST)
-BUREAU_STAFF = (Role.BUREAU_ADMIN, Role.COMPLIANCE, Role.AUDITOR)
+MEMBER_STAFF = MEMBER_ROLES
+BUREAU_STAFF = BUREAU_ROLES
 # Suspensions are compliance decisions; bureau admins may act too.
-SUSPENDERS = (Role.COMPLIANCE, Role.BUREAU_ADMIN)
+SUSPENDERS = DECISION_ROLES
 
 
 class MemberListView(GenericAPIView):

@@ -7,21 +7,14 @@ from rest_framework.views import APIView
 
 from bureau.audit.services import audit_record
 from bureau.core.errors import NotFound, ValidationFailed
-from members.models import Role
+from members.models import QUERY_ROLES, REPORT_READER_ROLES, Role
 from members.permissions import RoleOrScope, actor_member
 from reports.api.serializers import InquiryOutput, QueryInput
 from reports.selectors import inquiries_of_member, inquiry_for_report
 from reports.services import query as query_service
 from reports.services.pdf import render_pdf
 
-QUERY_ROLES = (Role.ANALYST, Role.MEMBER_ADMIN, Role.COMPLIANCE, Role.BUREAU_ADMIN)
-REPORT_READERS = (
-    Role.ANALYST,
-    Role.MEMBER_ADMIN,
-    Role.AUDITOR,
-    Role.BUREAU_ADMIN,
-    Role.COMPLIANCE,
-)
+REPORT_READERS = REPORT_READER_ROLES
 
 
 class QueryView(APIView):

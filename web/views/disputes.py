@@ -34,10 +34,10 @@ from bureau.records.services.disputes import (
     dispute_answer,
     disputes_visible_to,
 )
-from members.models import Role
-from web.access import role_required
+from members.models import FURNISHER_ROLES
+from web.access import member_of, role_required
 
-FURNISHERS = (Role.MEMBER_ADMIN, Role.UPLOADER)
+FURNISHERS = tuple(FURNISHER_ROLES)
 DUE_SOON_DAYS = 3
 CLOSED_SHOWN = 50
 
@@ -208,13 +208,6 @@ class DisputeAnswerForm(forms.Form):
         return [self[name] for name in self.VALUE_FIELDS]
 
 
-def _member(request):
-    member = request.user.member
-    if member is None:  # a superuser without a member furnishes nothing
-        raise PermissionDenied
-    return member
-
-
 def _form_for(dispute: Dispute, data=None) -> DisputeAnswerForm:
     return DisputeAnswerForm(data, record=dispute.record, prefix=f"d{dispute.pk}")
 
@@ -262,13 +255,13 @@ def _render(request, member, *, bound=None, bound_id=None, status=200):
 
 @role_required(*FURNISHERS)
 def disputes(request):
-    return _render(request, _member(request))
+    return _render(request, member_of(request))
 
 
 @role_required(*FURNISHERS)
 @require_POST
 def dispute_answer_page(request, dispute_id: int):
-    member = _member(request)
+    member = member_of(request)
     dispute = get_object_or_404(
         Dispute.objects.select_related("record__subject"), pk=dispute_id, member=member
     )

@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 
 from bureau.audit.services import audit_record
 from bureau.core.errors import RateLimited, ValidationFailed
-from members.models import Role
+from members.models import QUERY_ROLES, REPORT_READER_ROLES
 from reports.selectors import inquiry_for_report
 from reports.services.query import ContributionRequired, query_run
 from web.access import role_required
@@ -22,9 +22,8 @@ from web.forms_lookup import LookupForm
 
 # Who may look a person up: the API's QUERY_ROLES. Bureau staff query without a
 # member (their user has none).
-LOOKUP_ROLES = (Role.ANALYST, Role.MEMBER_ADMIN, Role.COMPLIANCE, Role.BUREAU_ADMIN)
-# Who may read a stored report: the API's REPORT_READERS.
-REPORT_READERS = (*LOOKUP_ROLES, Role.AUDITOR)
+LOOKUP_ROLES = tuple(QUERY_ROLES)
+REPORT_READERS = tuple(REPORT_READER_ROLES)
 
 
 @role_required(*LOOKUP_ROLES)

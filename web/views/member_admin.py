@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -17,7 +16,7 @@ from bureau.core.errors import BureauError
 from members.models import ApiKey, Member, Role
 from members.selectors import api_keys_of_member, member_usage
 from members.services import api_key_create, api_key_revoke, api_key_rotate
-from web.access import role_required
+from web.access import member_of, role_required
 from web.forms_member_admin import SCOPE_LABELS, ApiKeyCreateForm
 
 # The full key of a key just issued waits here for the one page that shows it.
@@ -30,17 +29,9 @@ ROLE_LABELS = {
 }
 
 
-def _member(request) -> Member:
-    """The signed-in member admin's member (bureau superusers have none)."""
-    member = request.user.member
-    if member is None:
-        raise PermissionDenied
-    return member
-
-
 def _key(request, key_id: int) -> ApiKey:
     """One of the member's keys; another member's is a 404."""
-    return get_object_or_404(api_keys_of_member(member=_member(request)), pk=key_id)
+    return get_object_or_404(api_keys_of_member(member=member_of(request)), pk=key_id)
 
 
 def _key_rows(member: Member) -> list[dict]:
@@ -79,7 +70,7 @@ def _show_once(request, key: ApiKey, full_key: str, *, rotated: ApiKey | None):
 @role_required(Role.MEMBER_ADMIN)
 @require_GET
 def keys(request):
-    member = _member(request)
+    member = member_of(request)
     users = member.users.order_by("username")
     return render(
         request,
@@ -97,7 +88,7 @@ def keys(request):
 @role_required(Role.MEMBER_ADMIN)
 @require_http_methods(["GET", "POST"])
 def key_create(request):
-    member = _member(request)
+    member = member_of(request)
     if request.method == "GET":
         return render(
             request, "web/member_admin/key_new.html", {"form": ApiKeyCreateForm()}

@@ -5,7 +5,6 @@ bureau.records.services.upload; these views only translate between HTTP and them
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,8 +18,8 @@ from bureau.core.errors import BureauError
 from bureau.records.models import Batch
 from bureau.records.selectors import batch_errors, batches_visible_to
 from bureau.records.services.upload import batch_create
-from members.models import Member, Role
-from web.access import role_required
+from members.models import FURNISHER_ROLES
+from web.access import member_of, role_required
 from web.forms_uploads import (
     STATUS_LABELS,
     BatchFilterForm,
@@ -28,30 +27,22 @@ from web.forms_uploads import (
     UploadForm,
 )
 
-UPLOADERS = (Role.UPLOADER, Role.MEMBER_ADMIN)
+UPLOADERS = tuple(FURNISHER_ROLES)
 BATCHES_PER_PAGE = 25
 ERRORS_PER_PAGE = 50
 ERRORS_CSV_HEADER = ["row", "column", "code", "message", "value"]
 
 
-def _member(request) -> Member:
-    """The member the signed-in user furnishes for (bureau superusers have none)."""
-    member = request.user.member
-    if member is None:
-        raise PermissionDenied
-    return member
-
-
 def _batch(request, batch_id: int) -> Batch:
     """One of the user's member's batches; anyone else's is a 404."""
-    return get_object_or_404(batches_visible_to(member=_member(request)), pk=batch_id)
+    return get_object_or_404(batches_visible_to(member=member_of(request)), pk=batch_id)
 
 
 @role_required(*UPLOADERS)
 @require_GET
 def batch_list(request):
     form = BatchFilterForm(request.GET or None)
-    batches = batches_visible_to(member=_member(request))
+    batches = batches_visible_to(member=member_of(request))
     if form.is_valid() and form.cleaned_data["status"]:
         batches = batches.filter(status=form.cleaned_data["status"])
     page = Paginator(batches, BATCHES_PER_PAGE).get_page(request.GET.get("page"))
@@ -65,7 +56,7 @@ def batch_list(request):
 @role_required(*UPLOADERS)
 @require_http_methods(["GET", "POST"])
 def batch_upload(request):
-    member = _member(request)
+    member = member_of(request)
     refusal, status = None, 200
     if request.method == "POST":
         form = UploadForm(request.POST, request.FILES)

@@ -16,11 +16,11 @@ from rest_framework.response import Response
 from bureau.audit.misuse import alert_update
 from bureau.audit.models import Alert
 from bureau.audit.services import _IDENTITY_LIKE, audit_record
-from members.models import Role
+from members.models import BUREAU_ROLES, DECISION_ROLES
 from members.permissions import RoleOrScope
 
-ALERT_READERS = (Role.COMPLIANCE, Role.BUREAU_ADMIN, Role.AUDITOR)
-ALERT_HANDLERS = (Role.COMPLIANCE, Role.BUREAU_ADMIN)
+ALERT_READERS = BUREAU_ROLES
+ALERT_HANDLERS = DECISION_ROLES
 _FILTERS = ("rule", "status", "member")
 
 

@@ -22,12 +22,12 @@ from bureau.records.services.disputes import (
     disputes_visible_to,
 )
 from bureau.records.services.statements import statement_add
-from members.models import Role
+from members.models import BUREAU_ROLES, FURNISHER_ROLES, Role
 from members.permissions import RoleOrScope, actor_member
 from reports.services.self_report import inquiries_about, self_report_produce
 
-BUREAU_READERS = (Role.COMPLIANCE, Role.BUREAU_ADMIN, Role.AUDITOR)
-FURNISHERS = (Role.MEMBER_ADMIN, Role.UPLOADER)
+BUREAU_READERS = BUREAU_ROLES
+FURNISHERS = FURNISHER_ROLES
 COMPLIANCE = (Role.COMPLIANCE,)
 
 

@@ -20,11 +20,11 @@ from bureau.records.api.serializers import (
 from bureau.records.selectors import batch_errors, batches_visible_to
 from bureau.records.services.sharing import SHARE_PERMISSION, batch_share
 from bureau.records.services.upload import batch_create
-from members.models import Role
+from members.models import FURNISHER_ROLES, Role
 from members.object_permissions import filter_to_permitted
 from members.permissions import RoleOrScope, actor_member
 
-UPLOADERS = (Role.UPLOADER, Role.MEMBER_ADMIN)
+UPLOADERS = tuple(FURNISHER_ROLES)
 BATCH_READERS = (*UPLOADERS, Role.BUREAU_ADMIN, Role.AUDITOR)
 SHARED_BATCH_READERS = (*BATCH_READERS, Role.ANALYST)
 # Multipart framing on top of the file itself.
