@@ -34,13 +34,17 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     def authenticate_header(self, request) -> str:
         return f'{self.keyword} realm="api"'
 
-    def _fail(self, request, code: str, detail: str, key: ApiKey | None = None):
-        logger.info("api key refused", extra={"kv": {"code": code}})
+    @staticmethod
+    def _audit_refusal(request, reason: str, key: ApiKey | None) -> None:
         audit_record(
             actor=key,
             action="auth.failed",
-            details={"reason": code, "path": request.path[:200]},
+            details={"reason": reason, "path": request.path[:200]},
         )
+
+    def _fail(self, request, code: str, detail: str, key: ApiKey | None = None):
+        logger.info("api key refused", extra={"kv": {"code": code}})
+        self._audit_refusal(request, code, key)
         raise AuthenticationFailed(detail, code=code)
 
     def authenticate(self, request):
@@ -65,11 +69,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if key.is_expired():
             self._fail(request, "key_expired", "This API key has expired.", key)
         if not _address_allowed(client_ip(request), key.allowed_networks):
-            audit_record(
-                actor=key,
-                action="auth.failed",
-                details={"reason": "address_not_allowed", "path": request.path[:200]},
-            )
+            self._audit_refusal(request, "address_not_allowed", key)
             raise ApiForbidden("This API key may not be used from this address.")
         if not key.member.is_active:
             raise ApiForbidden(

@@ -28,6 +28,12 @@ class AuditDetailsError(ValueError):
     """Raised when a caller tries to put something identifying into audit details."""
 
 
+def redact_identity(text: str) -> str:
+    """Replace anything shaped like an identity number or phone (e.g. a filter value
+    someone typed) before it goes into audit details."""
+    return _IDENTITY_LIKE.sub("[redacted]", text)
+
+
 def _check_details(details: dict[str, Any]) -> dict[str, Any]:
     text = json.dumps(details, default=str, ensure_ascii=False)
     if _IDENTITY_LIKE.search(text):

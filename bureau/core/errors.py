@@ -205,7 +205,7 @@ def _wants_json(request) -> bool:
 
 def handler404(request, exception=None):
     if _wants_json(request):
-        return JsonResponse(problem_body("not_found", "Not found."), status=404)
+        return api_not_found(request)
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from bureau.audit.misuse import alert_update
 from bureau.audit.models import Alert
-from bureau.audit.services import _IDENTITY_LIKE, audit_record
+from bureau.audit.services import audit_record, redact_identity
 from members.models import BUREAU_ROLES, DECISION_ROLES
 from members.permissions import RoleOrScope
 
@@ -94,7 +94,7 @@ class AlertListView(AlertBaseView):
         params = request.query_params
         self.audit_read(
             filters={
-                name: _IDENTITY_LIKE.sub("[redacted]", ",".join(params.getlist(name)))
+                name: redact_identity(",".join(params.getlist(name)))
                 for name in _FILTERS
                 if name in params
             }

@@ -11,7 +11,7 @@ from rest_framework.pagination import CursorPagination
 from bureau.audit.api.filters import FILTER_NAMES, AuditEventFilter
 from bureau.audit.api.serializers import CSV_COLUMNS, AuditEventOutput
 from bureau.audit.models import AuditEvent
-from bureau.audit.services import _IDENTITY_LIKE, audit_record
+from bureau.audit.services import audit_record, redact_identity
 from bureau.core.csv import csv_response
 from bureau.core.errors import ValidationFailed
 from members.models import Role
@@ -34,7 +34,7 @@ def _recorded_filters(params) -> dict[str, str]:
     """The filters as given, trimmed, with anything identity-like blanked: the
     audit details never carry identity numbers, even ones typed into a filter."""
     return {
-        name: _IDENTITY_LIKE.sub("[redacted]", params[name][:100])
+        name: redact_identity(params[name][:100])
         for name in FILTER_NAMES
         if name in params
     }
