@@ -8,7 +8,6 @@ ends today and starts at local midnight N - 1 days before.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -19,11 +18,11 @@ from django.utils import timezone
 
 from bureau.audit.models import Alert
 from bureau.records.models import Batch, Dispute
+from bureau.records.services.disputes import DUE_SOON_DAYS, days_until
 from reports.models import Inquiry
 
 # Batches whose accepted rows were written (a failed batch wrote nothing).
 FURNISHED_STATUSES = (Batch.Status.COMPLETED, Batch.Status.COMPLETED_WITH_ERRORS)
-DUE_SOON_DAYS = 3
 LATEST_ALERTS = 10
 SOONEST_DISPUTES = 10
 
@@ -47,12 +46,6 @@ def period_of(days: int, *, now: datetime | None = None) -> Period:
         end=now,
         dates=[first + timedelta(days=i) for i in range(days)],
     )
-
-
-def days_until(due_at: datetime, now: datetime) -> int:
-    """Whole days (rounded up) until a deadline, 0 when past: as days_left in
-    bureau/records/services/disputes.py."""
-    return max(0, math.ceil((due_at - now).total_seconds() / 86400))
 
 
 # -- records furnished ----------------------------------------------------------

@@ -29,6 +29,7 @@ from bureau.records.fileformat.validation import (
 )
 from bureau.records.models import Dispute
 from bureau.records.services.disputes import (
+    DUE_SOON_DAYS,
     NOTE_MAX,
     days_left,
     dispute_answer,
@@ -38,7 +39,6 @@ from members.models import FURNISHER_ROLES
 from web.access import member_of, role_required
 
 FURNISHERS = tuple(FURNISHER_ROLES)
-DUE_SOON_DAYS = 3
 CLOSED_SHOWN = 50
 
 STATUS_LABELS = {

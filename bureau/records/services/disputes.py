@@ -58,12 +58,20 @@ def profiles_refresh_and_alert(subject_ids) -> None:
         watches_check(subject_ids=chunk)
 
 
+# Disputes due within this many days are flagged (furnisher page, dashboard).
+DUE_SOON_DAYS = 3
+
+
+def days_until(due_at: datetime, now: datetime) -> int:
+    """Whole days (rounded up) until a deadline; 0 when past."""
+    return max(0, math.ceil((due_at - now).total_seconds() / 86400))
+
+
 def days_left(dispute: Dispute, *, now: datetime | None = None) -> int | None:
-    """Whole days (rounded up) until the deadline of an open dispute; 0 when past."""
+    """Days until the deadline of an open dispute; None once answered."""
     if dispute.status != Dispute.Status.OPEN:
         return None
-    remaining = (dispute.due_at - (now or timezone.now())).total_seconds()
-    return max(0, math.ceil(remaining / 86400))
+    return days_until(dispute.due_at, now or timezone.now())
 
 
 def dispute_open(*, record: Record, claim: str, actor: Any) -> Dispute:
