@@ -3,12 +3,12 @@
 import logging
 
 from celery import shared_task
-from django.db import OperationalError, transaction
+from django.db import OperationalError
 
 from bureau.records.fileformat import FileRejected
 from bureau.records.services.aggregate import (
     batch_subject_ids,
-    profiles_refresh,
+    profiles_refresh_and_alert,
     subject_chunks,
 )
 from bureau.records.services.disputes import disputes_suppress_overdue
@@ -63,15 +63,8 @@ def ingest_batch(self, batch_id: int) -> str:
 )
 def aggregate_subjects(subject_ids: list[int]) -> int:
     """Recompute profiles of ≤ 5k subjects (idempotent: a re-run gives the same),
-    then alert the members watching any of them (reports builds on records)."""
-    from reports.services.watches import watches_check
-
-    # One transaction: the refreshed profile rows stay locked until the watches are
-    # compared, so two chunks touching the same person alert in order, once.
-    with transaction.atomic():
-        refreshed = profiles_refresh(subject_ids=subject_ids)
-        watches_check(subject_ids=subject_ids)
-    return refreshed
+    then alert the members watching any of them."""
+    return profiles_refresh_and_alert(subject_ids)
 
 
 @shared_task(

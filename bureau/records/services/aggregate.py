@@ -166,3 +166,19 @@ def batch_subject_ids(*, batch_id: int) -> Iterator[int]:
         .values_list("subject_id", flat=True)
         .iterator(chunk_size=settings.BUREAU_AGGREGATE_CHUNK)
     )
+
+
+def profiles_refresh_and_alert(subject_ids: Iterable[int]) -> int:
+    """Recompute these subjects' profiles in chunks of ≤ 5,000 and alert members
+    watching them: what every change of records ends with (ingest, disputes,
+    retention). Each chunk is one transaction, so the refreshed profile rows stay
+    locked until the watches are compared: two chunks touching the same person
+    alert in order, once."""
+    from reports.services.watches import watches_check  # reports builds on records
+
+    refreshed = 0
+    for chunk in subject_chunks(sorted(set(subject_ids))):
+        with transaction.atomic():
+            refreshed += profiles_refresh(subject_ids=chunk)
+            watches_check(subject_ids=chunk)
+    return refreshed

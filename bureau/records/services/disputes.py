@@ -23,7 +23,7 @@ from bureau.records.fileformat import RowValidator
 from bureau.records.fileformat.validation import REAGING, REPORTED_FIELDS
 from bureau.records.history import month_status
 from bureau.records.models import Dispute, Record
-from bureau.records.services.aggregate import profiles_refresh, subject_chunks
+from bureau.records.services.aggregate import profiles_refresh_and_alert
 from bureau.records.services.ingest import _row_hash
 from members.models import Role
 
@@ -46,16 +46,6 @@ def _role(actor: Any) -> str:
 def require_compliance(actor: Any) -> None:
     if not (_role(actor) == Role.COMPLIANCE or getattr(actor, "is_superuser", False)):
         raise Forbidden("Only compliance staff may do this.")
-
-
-def profiles_refresh_and_alert(subject_ids) -> None:
-    """Recompute these subjects' profiles (chunks of ≤ 5,000) and alert members
-    watching them, as aggregate_subjects does after an ingest."""
-    from reports.services.watches import watches_check  # reports builds on records
-
-    for chunk in subject_chunks(sorted(set(subject_ids))):
-        profiles_refresh(subject_ids=chunk)
-        watches_check(subject_ids=chunk)
 
 
 # Disputes due within this many days are flagged (furnisher page, dashboard).

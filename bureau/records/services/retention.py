@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from bureau.audit.services import audit_record
 from bureau.records.fileformat.validation import _years_before
-from bureau.records.services.disputes import profiles_refresh_and_alert
+from bureau.records.services.aggregate import profiles_refresh_and_alert
 
 SYSTEM_ACTOR = "system:retention"
 PURGE_CHUNK_RECORDS = 10_000
