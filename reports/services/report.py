@@ -20,7 +20,7 @@ from bureau.records.models import (
     Subject,
     SubjectStatement,
 )
-from bureau.records.services.aggregate import profiles_refresh
+from bureau.records.services.aggregate import profile_current
 from reports.models import PURPOSES_WITHOUT_CONSENT, Inquiry
 from reports.services.anonymise import platform_labels
 
@@ -70,11 +70,7 @@ def _grid(months: dict[date, str], opened_on: date, today: date) -> str:
 
 
 def _profile(subject: Subject) -> dict:
-    profile = Profile.objects.filter(subject=subject).first()
-    if profile is None and Record.objects.filter(subject=subject).exists():
-        # Aggregation runs after ingest; a query in between computes it now.
-        profiles_refresh(subject_ids=[subject.pk])
-        profile = Profile.objects.filter(subject=subject).first()
+    profile = profile_current(subject_id=subject.pk)
     if profile is None:
         return {
             name: _json(Profile._meta.get_field(name).get_default())

@@ -25,8 +25,8 @@ from django.utils import timezone
 
 from bureau.audit.services import audit_record
 from bureau.core.errors import Conflict, Forbidden, NotFound
-from bureau.records.models import Profile, Record, Subject
-from bureau.records.services.aggregate import profiles_refresh
+from bureau.records.models import Subject
+from bureau.records.services.aggregate import profile_current
 from members.models import Member
 from members.principals import actor_user_and_key
 from reports.models import Purpose, Watch, WebhookEvent
@@ -121,18 +121,10 @@ def watches_of_member(*, member: Member | None) -> QuerySet[Watch]:
 
 
 def _current_snapshot(subject: Subject) -> dict[str, Any]:
-    def read():
-        return (
-            Profile.objects.filter(subject=subject)
-            .values_list(*SNAPSHOT_FIELDS)
-            .first()
-        )
-
-    values = read()
-    if values is None and Record.objects.filter(subject=subject).exists():
-        # Aggregation runs after ingest; a watch created in between computes it now.
-        profiles_refresh(subject_ids=[subject.pk])
-        values = read()
+    profile = profile_current(subject_id=subject.pk)
+    values = None
+    if profile is not None:
+        values = tuple(getattr(profile, name) for name in SNAPSHOT_FIELDS)
     return snapshot_of(values)
 
 

@@ -182,3 +182,16 @@ def profiles_refresh_and_alert(subject_ids: Iterable[int]) -> int:
             refreshed += profiles_refresh(subject_ids=chunk)
             watches_check(subject_ids=chunk)
     return refreshed
+
+
+def profile_current(*, subject_id: int):
+    """A subject's profile, computed now if aggregation has not reached it yet
+    (it runs after ingest; a query or a watch in between must not see none).
+    None when the subject has no record left."""
+    from bureau.records.models import Profile, Record
+
+    profile = Profile.objects.filter(subject_id=subject_id).first()
+    if profile is None and Record.objects.filter(subject_id=subject_id).exists():
+        profiles_refresh(subject_ids=[subject_id])
+        profile = Profile.objects.filter(subject_id=subject_id).first()
+    return profile
