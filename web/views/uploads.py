@@ -33,6 +33,19 @@ ERRORS_PER_PAGE = 50
 ERRORS_CSV_HEADER = ["row", "column", "code", "message", "value"]
 
 
+def _filtered_errors(request, batch: Batch):
+    """The batch's rejected rows under the page's code/column filters: (form,
+    the filters that applied, the errors)."""
+    form = ErrorFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    errors = batch_errors(
+        batch=batch,
+        code=filters.get("code") or None,
+        column=filters.get("column") or None,
+    )
+    return form, filters, errors
+
+
 def _batch(request, batch_id: int) -> Batch:
     """One of the user's member's batches; anyone else's is a 404."""
     return get_object_or_404(batches_visible_to(member=member_of(request)), pk=batch_id)
@@ -113,13 +126,7 @@ def _live_context(request, batch: Batch) -> dict:
         context["duration"] = (batch.finished_at - batch.started_at).total_seconds()
     if not batch.is_final:
         return context
-    form = ErrorFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    errors = batch_errors(
-        batch=batch,
-        code=filters.get("code") or None,
-        column=filters.get("column") or None,
-    )
+    form, filters, errors = _filtered_errors(request, batch)
     csv_params = QueryDict(mutable=True)
     csv_params.update({k: v for k, v in filters.items() if v})
     csv_url = reverse("web:batch-errors-csv", kwargs={"batch_id": batch.pk})
@@ -159,13 +166,7 @@ def batch_errors_csv(request, batch_id: int):
     """The rejected rows as CSV: the same file, filters and audit as the API's
     GET /api/v1/batches/{id}/errors/?format=csv."""
     batch = _batch(request, batch_id)
-    form = ErrorFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    errors = batch_errors(
-        batch=batch,
-        code=filters.get("code") or None,
-        column=filters.get("column") or None,
-    )
+    _, _, errors = _filtered_errors(request, batch)
     audit_record(
         actor=request.user,
         action="batch.errors_download",
