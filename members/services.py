@@ -18,6 +18,7 @@ from bureau.audit.services import AuditDetailsError, audit_record
 from bureau.core.errors import Conflict, ValidationFailed
 from members import keycache, keys
 from members.models import BUREAU_ROLES, MEMBER_ROLES, ApiKey, Member, Role, User
+from members.principals import actor_user_and_key
 
 SCOPES = frozenset(ApiKey.Scope.values)
 REASON_MAX = 500
@@ -195,7 +196,7 @@ def api_key_create(
             scopes=scope_list,
             expires_at=expires_at,
             allowed_networks=networks,
-            created_by=actor if isinstance(actor, User) else None,
+            created_by=actor_user_and_key(actor)[0],
         )
         audit_record(
             actor=actor,
@@ -263,7 +264,7 @@ def api_key_rotate(
             allowed_networks=old.allowed_networks,
             expires_at=old.expires_at,
             rotated_from=old,
-            created_by=actor if isinstance(actor, User) else None,
+            created_by=actor_user_and_key(actor)[0],
         )
         old_expires_at = now + timedelta(hours=overlap_hours)
         if old.expires_at is not None:
