@@ -335,6 +335,40 @@ def test_deletes_when_applied_leave_no_orphan_history(acme):
     assert not orphans.exists()
 
 
+def test_subject_or_member_with_records_when_deleted_is_protected(acme):
+    # Record's member and subject are not checked by the database (bulk-insert
+    # cost); the ORM must still refuse to orphan records.
+    from django.db.models import ProtectedError
+
+    ingest(acme, csv_bytes([good_row()]))
+    with pytest.raises(ProtectedError):
+        Subject.objects.get().delete()
+    with pytest.raises(ProtectedError):
+        acme.delete()
+    assert Record.objects.filter(subject__isnull=False, member=acme).count() == 1
+
+
+def test_upserts_and_deletes_in_one_chunk_keep_only_months_after_the_delete(acme):
+    # Months are written with the record upsert, before the chunk's deletes run:
+    # the delete must still erase what it covers, as if it had come first.
+    old, new = days_ago(60), days_ago(5)
+    rows = [
+        good_row(as_of=old, payment_history="12"),
+        {
+            "account_no": "ACC-1",
+            "id_type": "resident_id",
+            "id_number": ID_A,
+            "as_of": days_ago(30),
+            "action": "delete",
+        },
+        good_row(account_no="B", as_of=new),
+    ]
+    ingest(acme, csv_bytes(rows))
+    assert list(Record.objects.values_list("account_no", flat=True)) == ["B"]
+    months = RecordMonth.objects.values_list("record__account_no", "as_of")
+    assert {(account, as_of.isoformat()) for account, as_of in months} == {("B", new)}
+
+
 def test_first_accepted_batch_when_finished_sets_contributes_since_once(acme):
     from django.utils import timezone
 
@@ -348,3 +382,18 @@ def test_first_accepted_batch_when_finished_sets_contributes_since_once(acme):
     Member.objects.filter(pk=acme.pk).update(contributes_since="2020-01-01")
     ingest(acme, csv_bytes([good_row(account_no="C")]))
     assert str(Member.objects.get(pk=acme.pk).contributes_since) == "2020-01-01"
+
+
+def test_batch_when_it_outgrows_planner_estimate_analyses_tables(acme, monkeypatch):
+    # A first large load must not be merged with the empty table's statistics.
+    from django.db import connection
+
+    from bureau.records.services import merge
+
+    monkeypatch.setattr(merge.PlannerStatistics, "MIN_ROWS", 2)
+    ingest(acme, csv_bytes([good_row(account_no=f"A{i}") for i in range(3)]))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples FROM pg_class WHERE relname = 'records_record'"
+        )
+        assert cursor.fetchone()[0] == Record.objects.count() == 3

@@ -73,9 +73,10 @@ def _arm_crash(
                 raise Crash(f"inside chunk {chunk.index}")
 
             monkeypatch.setattr(ingest_module, "_copy_errors", explode)
-        original(batch, chunk, **kwargs)
+        outcome = original(batch, chunk, **kwargs)
         if armed["on"] and chunk.index == after_chunk:
             raise Crash(f"after chunk {chunk.index}")
+        return outcome
 
     monkeypatch.setattr(ingest_module, "_commit_chunk", commit)
     return armed

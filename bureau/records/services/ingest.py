@@ -200,7 +200,7 @@ def _commit_chunk(
     write: bool,
     progress: float,
     chain: identity_keys.KeyChain,
-) -> None:
+) -> merge.ChunkOutcome:
     with transaction.atomic():
         with connection.cursor() as cursor:
             # Sorting a chunk's month rows must not spill to disk.
@@ -247,6 +247,7 @@ def _commit_chunk(
             records_deleted=F("records_deleted")
             + (outcome.deleted if write else counts["delete"]),
         )
+    return outcome
 
 
 @contextlib.contextmanager
@@ -281,14 +282,19 @@ def _run_pass(batch: Batch, *, write: bool) -> None:
                 chain=chain,
                 lift=identity_keys.rotation_pending(chain),
             )
+            statistics = merge.PlannerStatistics() if write else None
             for chunk in prefetch(chunks):
                 progress = chunk.bytes_read / max(batch.size_bytes, 1)
                 if batch.strict and not batch.strict_passed:
                     progress /= 2  # the validation pass is the first half
                 elif batch.strict:
                     progress = 0.5 + progress / 2
-                _commit_chunk(batch, chunk, write=write, progress=progress, chain=chain)
+                outcome = _commit_chunk(
+                    batch, chunk, write=write, progress=progress, chain=chain
+                )
                 batch.chunks_done = chunk.index + 1
+                if statistics is not None:
+                    statistics.note_created(outcome.outcomes["create"])
         finally:
             stream.close()
 
