@@ -4,6 +4,7 @@ embedded services when no URLs are given, and a Celery worker subprocess."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -71,8 +72,13 @@ def use_services(database: str) -> dict[str, str]:
 class Worker:
     """A real Celery worker subprocess (solo pool) whose peak RSS is sampled."""
 
-    def __init__(self, queues: str = "default,ingest,aggregate,notify,maintenance"):
-        log = open(OUT / "worker.log", "w")  # noqa: SIM115 - closed in stop()
+    def __init__(
+        self,
+        queues: str = "default,ingest,aggregate,notify,maintenance",
+        name: str = "worker",
+    ):
+        log = open(OUT / f"{name}.log", "w")  # noqa: SIM115 - closed in stop()
+        self.nodename = f"bench-{name}-{os.getpid()}@{socket.gethostname()}"
         self._log = log
         self.process = subprocess.Popen(
             [
@@ -89,7 +95,7 @@ class Worker:
                 "-l",
                 "warning",
                 "-n",
-                f"bench{os.getpid()}@%h",
+                self.nodename,
             ],
             cwd=ROOT,
             stdout=log,
@@ -120,7 +126,7 @@ class Worker:
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if app.control.ping(timeout=0.5):
+            if app.control.ping(destination=[self.nodename], timeout=0.5):
                 return
             if self.process.poll() is not None:
                 raise RuntimeError(f"worker exited; see {OUT / 'worker.log'}")
