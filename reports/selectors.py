@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from django.db import connection, models
 from django.db.models import QuerySet
 
+from bureau.core.sql import instance_from_row, select_columns
+from bureau.records.fileformat.validation import REPORTED_FIELDS
+from bureau.records.models import (
+    Dispute,
+    Profile,
+    Record,
+    RecordMonth,
+    Subject,
+    SubjectStatement,
+)
 from members.models import Member
-from reports.models import Inquiry
+from reports.models import PURPOSES_WITHOUT_CONSENT, Inquiry
 
 
 def inquiries_of_member(*, member: Member | None) -> QuerySet[Inquiry]:
@@ -21,3 +39,242 @@ def inquiry_for_report(*, inquiry_id, member: Member | None) -> Inquiry | None:
     if member is not None:
         inquiries = inquiries.filter(member=member)
     return inquiries.first()
+
+
+# --- hot-path reads of POST /queries/ ----------------------------------------------
+# Run on every query, so written as SQL once per process from the models' metadata
+# (names only, never input: hence the S608 waivers). Through the ORM, compiling the
+# seven querysets they replace cost more CPU than PostgreSQL spent answering them.
+
+
+def _column(model, name: str) -> str:
+    return connection.ops.quote_name(model._meta.get_field(name).column)
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+@cache
+def _subject_sql() -> tuple[str, tuple[str, ...]]:
+    columns, attnames = select_columns(Subject)
+    sql = (
+        f"SELECT {columns} FROM {_table(Subject)}"  # noqa: S608
+        f" WHERE {_column(Subject, 'id_type')} = %s"
+        f" AND {_column(Subject, 'id_hash')} = ANY(%s)"
+        f" ORDER BY {_column(Subject, 'id')} LIMIT 1"
+    )
+    return sql, attnames
+
+
+def subject_by_identity(*, id_type: str, id_hashes: list[str]) -> Subject | None:
+    """The subject filed under one of `id_hashes` (the links of one number's hash
+    chain), as `Subject.objects.filter(id_type=…, id_hash__in=…).first()`."""
+    sql, attnames = _subject_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [id_type, id_hashes])
+        row = cursor.fetchone()
+    return None if row is None else instance_from_row(Subject, attnames, row)
+
+
+# The reads behind one report (services/report.py), in one statement.
+
+ACCOUNT_FIELDS = REPORTED_FIELDS
+PROFILE_FIELDS = (
+    "platforms_total",
+    "platforms_with_overdue",
+    "accounts_total",
+    "accounts_overdue",
+    "guarantees_total",
+    "guarantees_overdue",
+    "total_principal",
+    "total_balance",
+    "total_amount_overdue",
+    "max_days_overdue",
+    "worst_status",
+    "worst_classification",
+    "first_delinquency_on",
+    "last_reported_on",
+    "blacklisted",
+    "blacklist_reasons",
+)
+# label → days back: "inquiries in the last 1/3/6 months".
+INQUIRY_WINDOWS = {"last_1m": 30, "last_3m": 91, "last_6m": 182}
+DISPUTE_FIELDS = ("record", "member", "status", "opened_at", "due_at", "claim")
+
+
+@dataclass(frozen=True, slots=True)
+class ReportAccount:
+    id: int
+    member_id: int
+    member_code: str
+    account_no: str
+    suppressed: bool
+    months: dict[str, str]  # "YYYY-MM-01" → status, from `months_from` on
+    # ACCOUNT_FIELDS as JSON carries them: amounts as Decimal, dates as ISO strings.
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportData:
+    accounts: list[ReportAccount]  # by member id, then account number
+    profile: dict[str, Any] | None  # PROFILE_FIELDS; None: no profile row (yet)
+    inquiries: dict[str, dict[str, int]]  # window label → {"count", "members"}
+    disputes: list[dict[str, Any]]  # DISPUTE_FIELDS by attname, newest first
+    statements: list[tuple[str, datetime]]  # (text, created_at), oldest first
+
+
+def _json_carries(field) -> bool:
+    """Whether PostgreSQL's JSON for the field's values parses back to what
+    psycopg gives (numbers as Decimal), or for dates to their ISO text. Not so for
+    timestamps: PostgreSQL and Python print fractions of seconds differently."""
+    if isinstance(field, models.DateTimeField):
+        return False
+    carried = (models.CharField, models.TextField, models.IntegerField)
+    carried += (models.BooleanField, models.DecimalField, models.DateField)
+    return isinstance(field, carried)
+
+
+@cache
+def _accounts_json_sql() -> str:
+    """The subject's records as one JSON array of arrays, each
+    [id, member id, member code, account no, suppressed, months, *ACCOUNT_FIELDS]:
+    typed columns for a handful of rows cost more to read than one JSON text."""
+
+    def r(name: str) -> str:
+        return "r." + _column(Record, name)
+
+    def rm(name: str) -> str:
+        return "rm." + _column(RecordMonth, name)
+
+    for name in ACCOUNT_FIELDS:
+        if not _json_carries(Record._meta.get_field(name)):
+            raise TypeError(f"Record.{name} is not carried exactly by JSON")
+    values = ", ".join(r(name) for name in ACCOUNT_FIELDS)
+    return f"""(
+        SELECT json_agg(json_build_array(
+            {r("id")}, {r("member")},
+            (SELECT m.{_column(Member, "code")} FROM {_table(Member)} m
+             WHERE m.{_column(Member, "id")} = {r("member")}),
+            {r("account_no")}, {r("suppressed")},
+            (SELECT json_object_agg(
+                to_char({rm("month")}, 'YYYY-MM-DD'), {rm("status")})
+             FROM {_table(RecordMonth)} rm
+             WHERE {rm("record")} = {r("id")} AND {rm("month")} >= %(months_from)s),
+            {values}
+        ) ORDER BY {r("member")}, {r("account_no")})::text
+        FROM {_table(Record)} r
+        WHERE {r("subject")} = %(subject_id)s
+    )"""  # noqa: S608
+
+
+@cache
+def _report_sql() -> str:
+    def i(name: str) -> str:
+        return "i." + _column(Inquiry, name)
+
+    def d(name: str) -> str:
+        return "d." + _column(Dispute, name)
+
+    def st(name: str) -> str:
+        return "st." + _column(SubjectStatement, name)
+
+    profile = ", ".join("p." + _column(Profile, name) for name in PROFILE_FIELDS)
+    counts = ", ".join(
+        f"count({i('id')}) FILTER (WHERE {since}),"
+        f" count(DISTINCT {i('member')}) FILTER (WHERE {since})"
+        for since in (f"{i('created_at')} >= %({label})s" for label in INQUIRY_WINDOWS)
+    )
+    newest = f"{d('opened_at')} DESC, {d('id')} DESC"
+    disputes = ", ".join(
+        f"array_agg({d(name)} ORDER BY {newest})" for name in DISPUTE_FIELDS
+    )
+    oldest = f"{st('created_at')}, {st('id')}"
+    profile_key = "p." + _column(Profile, Profile._meta.pk.name)
+    return f"""
+        SELECT {_accounts_json_sql()}, {profile_key} IS NOT NULL, {profile},
+               c.*, d.*, s.*
+        FROM (SELECT 1) x
+        LEFT JOIN {_table(Profile)} p ON {profile_key} = %(subject_id)s
+        CROSS JOIN (
+            SELECT {counts}
+            FROM {_table(Inquiry)} i
+            WHERE {i("subject")} = %(subject_id)s
+              AND {i("id")} IS DISTINCT FROM %(exclude_id)s
+              AND NOT ({i("purpose")} = ANY(%(purposes)s))
+        ) c
+        CROSS JOIN (
+            SELECT {disputes}
+            FROM {_table(Dispute)} d
+            WHERE {d("subject")} = %(subject_id)s
+        ) d
+        CROSS JOIN (
+            SELECT array_agg({st("text")} ORDER BY {oldest}),
+                   array_agg({st("created_at")} ORDER BY {oldest})
+            FROM {_table(SubjectStatement)} st
+            WHERE {st("subject")} = %(subject_id)s AND {st("withdrawn_at")} IS NULL
+        ) s
+    """  # noqa: S608
+
+
+@cache
+def _dispute_attnames() -> tuple[str, ...]:
+    return tuple(Dispute._meta.get_field(name).attname for name in DISPUTE_FIELDS)
+
+
+def _account(values: list) -> ReportAccount:
+    return ReportAccount(
+        id=values[0],
+        member_id=values[1],
+        member_code=values[2],
+        account_no=values[3],
+        suppressed=values[4],
+        months=values[5] or {},
+        values=dict(zip(ACCOUNT_FIELDS, values[6:], strict=True)),
+    )
+
+
+def report_data(
+    *, subject_id: int, months_from: date, exclude_inquiry_id, now: datetime
+) -> ReportData:
+    """Everything a report shows about a subject, in one statement: its records
+    (with their furnisher's code and monthly statuses from `months_from` on); its
+    stored profile; the lenders' inquiries about it in each window before `now`
+    (not `exclude_inquiry_id`, and not by or for the subject: self-reports and
+    dispute handling would inflate the multi-head-lending signal); its disputes;
+    its statements in force."""
+    params = {
+        "subject_id": subject_id,
+        "months_from": months_from,
+        "exclude_id": Inquiry._meta.pk.get_db_prep_value(
+            exclude_inquiry_id, connection
+        ),
+        "purposes": sorted(str(purpose) for purpose in PURPOSES_WITHOUT_CONSENT),
+    }
+    for label, days in INQUIRY_WINDOWS.items():
+        params[label] = now - timedelta(days=days)
+    with connection.cursor() as cursor:
+        cursor.execute(_report_sql(), params)
+        row = cursor.fetchone()
+    accounts = json.loads(row[0], parse_float=Decimal) if row[0] else []
+    n_profile, n_counts = len(PROFILE_FIELDS), 2 * len(INQUIRY_WINDOWS)
+    profile_values = row[2 : 2 + n_profile]
+    counts = row[2 + n_profile : 2 + n_profile + n_counts]
+    dispute_columns = row[2 + n_profile + n_counts : -2]
+    texts, created = row[-2] or [], row[-1] or []
+    disputes = [
+        dict(zip(_dispute_attnames(), values, strict=True))
+        for values in zip(*(column or [] for column in dispute_columns), strict=True)
+    ]
+    return ReportData(
+        accounts=[_account(values) for values in accounts],
+        profile=dict(zip(PROFILE_FIELDS, profile_values, strict=True))
+        if row[1]
+        else None,
+        inquiries={
+            label: {"count": counts[2 * k], "members": counts[2 * k + 1]}
+            for k, label in enumerate(INQUIRY_WINDOWS)
+        },
+        disputes=disputes,
+        statements=list(zip(texts, created, strict=True)),
+    )

@@ -6,10 +6,20 @@ from __future__ import annotations
 import time
 
 from django.core.cache import cache
+from redis.commands.core import Script
 
 from bureau.core.errors import RateLimited
 
 _PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+# Count, and give a new window's counter its expiry, in one atomic round trip
+# (EVALSHA; redis-py loads the script again if the server has forgotten it).
+_COUNT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
+_count_script: Script | None = None
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
@@ -17,16 +27,19 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), _PERIODS[period.strip().rstrip("s")]
 
 
+def _count(client, key: str, expiry: int) -> int:
+    global _count_script
+    if _count_script is None:
+        _count_script = client.register_script(_COUNT)
+    return _count_script(keys=[key], args=[expiry], client=client)
+
+
 def rate_limit_hit(key: str, rate: str) -> None:
     limit, period = parse_rate(rate)
     window = int(time.time() // period)
     cache_key = cache.make_and_validate_key(f"ratelimit:{key}:{window}")
     client = cache._cache.get_client(cache_key, write=True)
-    # One round trip: create the counter with its expiry if new, then count.
-    pipe = client.pipeline(transaction=False)
-    pipe.set(cache_key, 0, ex=period + 1, nx=True)
-    pipe.incr(cache_key)
-    count = pipe.execute()[1]
+    count = _count(client, cache_key, period + 1)
     if count > limit:
         retry_after = period - (time.time() % period)
         raise RateLimited(retry_after, f"Rate limit of {rate} exceeded; retry later.")

@@ -21,12 +21,14 @@ from bureau.audit.services import audit_record
 from bureau.core.context import current_request_id
 from bureau.core.errors import Forbidden, NotFound, ValidationFailed
 from bureau.core.ratelimit import rate_limit_hit
+from bureau.core.sql import insert_new
 from bureau.records import identity, identity_keys
 from bureau.records.models import Subject
 from bureau.records.selectors import member_contributed_recently
 from members.models import Member, Role
 from members.principals import actor_user_and_key
 from reports.models import PURPOSES_WITHOUT_CONSENT, Inquiry, Purpose
+from reports.selectors import subject_by_identity
 from reports.services.report import build_report
 
 CONSENT_MAX = 64
@@ -118,9 +120,7 @@ def find_subject(
     # Current key first; during an identity-key rotation a subject may still carry
     # an older link of the hash chain (bureau/records/identity_keys.py).
     hashes = identity_keys.lookup_hashes(id_type, normalized)
-    subject = Subject.objects.filter(
-        id_type=id_type, id_hash__in=[h for _, h in hashes]
-    ).first()
+    subject = subject_by_identity(id_type=id_type, id_hashes=[h for _, h in hashes])
     if subject is not None and normalise_name(subject.name) != name:
         subject = None
     return subject, hashes[0][1]
@@ -143,7 +143,7 @@ def query_run(
         )
     user, key = actor_user_and_key(actor)
     with transaction.atomic():
-        inquiry = Inquiry.objects.create(
+        inquiry = Inquiry(
             id=inquiry_id,
             member=member,
             user=user,
@@ -159,6 +159,7 @@ def query_run(
             report=report,
             request_id=current_request_id(),
         )
+        insert_new(inquiry)  # Inquiry.objects.create without compiling the INSERT
         audit_record(
             actor=actor,
             action="query.run",

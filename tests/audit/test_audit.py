@@ -114,3 +114,55 @@ def test_chain_when_written_concurrently_does_not_fork():
     assert not errors
     report = audit_chain_verify()
     assert report.intact and report.events_checked == 40
+
+
+def _advisory_lock_waiters() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_writer_when_waiting_for_the_lock_chains_to_the_event_committed_meanwhile():
+    """The chain head is read after the lock is granted, not before the wait."""
+    import time
+
+    holding, release = threading.Event(), threading.Event()
+    events: dict[str, AuditEvent] = {}
+    errors = []
+
+    def first():
+        try:
+            with transaction.atomic():
+                events["first"] = audit_record(actor="alice", action="test.first")
+                holding.set()
+                release.wait(10)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def second():
+        try:
+            events["second"] = audit_record(actor="bob", action="test.second")
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    threads[0].start()
+    assert holding.wait(10)
+    threads[1].start()
+    deadline = time.monotonic() + 10
+    while _advisory_lock_waiters() == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    release.set()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert events["second"].sequence == events["first"].sequence + 1
+    assert events["second"].prev_hash == events["first"].hash
+    assert audit_chain_verify().intact
