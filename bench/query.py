@@ -272,7 +272,7 @@ def free_port() -> int:
 
 
 class Gunicorn:
-    def __init__(self, workers: int, env: dict[str, str]):
+    def __init__(self, workers: int, threads: int, env: dict[str, str]):
         self.port = free_port()
         self._log = open(OUT / "gunicorn.log", "w")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
@@ -286,7 +286,7 @@ class Gunicorn:
                 "--workers",
                 str(workers),
                 "--threads",
-                "1",
+                str(threads),
             ],
             cwd=ROOT,
             env=env,
@@ -634,6 +634,14 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="Threads per worker. 1 is gunicorn's sync worker (a connection per "
+        "request; the steadiest tail here); 2+ is gthread with keep-alive, as "
+        "deployed (more rps, a longer tail: connections stay on a busy worker).",
+    )
+    parser.add_argument(
         "--client-procs",
         type=int,
         default=1,
@@ -736,7 +744,7 @@ def main() -> int:
             "LOG_LEVEL": "WARNING",
             "DJANGO_DEBUG": "false",
         }
-        gunicorn = Gunicorn(args.workers, gunicorn_env)
+        gunicorn = Gunicorn(args.workers, args.threads, gunicorn_env)
         results["healthz_status"] = gunicorn.wait_ready()
         status = results["healthz_status"]
         log(f"gunicorn up on port {gunicorn.port} (healthz {status})")
