@@ -207,3 +207,22 @@ def test_purge_task_when_scheduled_runs_daily_on_maintenance_queue():
     app.loader.import_default_modules()
     assert name in app.tasks
     assert app.amqp.router.route({}, name)["queue"].name == "maintenance"
+
+
+def test_purge_when_member_is_ingesting_leaves_its_records_for_next_run(book, acme):
+    # A batch of Acme's holds the member's ingest lock (another session): its
+    # records may be in a chunk being merged, so retention leaves them alone.
+    import psycopg
+    from django.db import connection
+
+    from bureau.records.services.ingest import MEMBER_LOCK_SPACE
+
+    params = connection.get_connection_params()
+    with psycopg.connect(**params, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s, %s)", [MEMBER_LOCK_SPACE, acme.pk])
+        result = records_purge_expired()
+        assert result.records == 0
+        assert Record.objects.filter(pk=book["default"].pk).exists()
+    result = records_purge_expired()
+    assert result.records == 2
+    assert not Record.objects.filter(pk=book["default"].pk).exists()

@@ -38,7 +38,9 @@ from members.models import Member
 
 logger = logging.getLogger("bureau.ingest")
 
-_MEMBER_LOCK_SPACE = 0x1B0  # advisory lock namespace: one ingest per member
+# Advisory lock namespace, keyed by member: one ingest per member at a time, and
+# retention does not purge a member's records while its batch merges.
+MEMBER_LOCK_SPACE = 0x1B0
 
 
 class BatchBusy(Exception):
@@ -254,7 +256,7 @@ def _commit_chunk(
 def _member_lock(member_id: int):
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pg_try_advisory_lock(%s, %s)", [_MEMBER_LOCK_SPACE, member_id]
+            "SELECT pg_try_advisory_lock(%s, %s)", [MEMBER_LOCK_SPACE, member_id]
         )
         if not cursor.fetchone()[0]:
             raise BatchBusy(f"member {member_id} has a batch in progress")
@@ -263,7 +265,7 @@ def _member_lock(member_id: int):
     finally:
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT pg_advisory_unlock(%s, %s)", [_MEMBER_LOCK_SPACE, member_id]
+                "SELECT pg_advisory_unlock(%s, %s)", [MEMBER_LOCK_SPACE, member_id]
             )
 
 

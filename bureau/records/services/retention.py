@@ -31,6 +31,7 @@ from django.utils import timezone
 from bureau.audit.services import audit_record
 from bureau.records.fileformat.validation import _years_before
 from bureau.records.services.aggregate import profiles_refresh_and_alert
+from bureau.records.services.ingest import MEMBER_LOCK_SPACE
 
 SYSTEM_ACTOR = "system:retention"
 PURGE_CHUNK_RECORDS = 10_000
@@ -49,10 +50,16 @@ _COUNT_EXPIRED = (
     "SELECT mem.code, r.status, count(*)" + _EXPIRED + " GROUP BY 1, 2 ORDER BY 1, 2"
 )
 _COUNT_SUBJECTS = "SELECT count(DISTINCT r.subject_id)" + _EXPIRED
+# Records of a member whose batch is being ingested are left for the next run: the
+# merge classifies a chunk against the records it read, and a record purged under
+# it would lose the newer report. The member's ingest lock is held (until this
+# chunk commits) for every record claimed, so no batch of theirs starts meanwhile
+# (one that tries is retried by its task a few seconds later).
 _CLAIM_CHUNK = (
     "SELECT r.id, r.subject_id, mem.code, r.status"
     + _EXPIRED
-    + " ORDER BY r.id LIMIT %(limit)s FOR UPDATE OF r"
+    + " AND pg_try_advisory_xact_lock(%(lock_space)s, r.member_id::integer)"
+    " ORDER BY r.id LIMIT %(limit)s FOR UPDATE OF r"
 )
 
 
@@ -74,7 +81,10 @@ def retention_cutoff(*, now: datetime | None = None) -> date:
 
 
 def _purge_chunk(cursor, *, cutoff: date, limit: int) -> tuple[int, PurgeResult]:
-    cursor.execute(_CLAIM_CHUNK, {"cutoff": cutoff, "limit": limit})
+    cursor.execute(
+        _CLAIM_CHUNK,
+        {"cutoff": cutoff, "limit": limit, "lock_space": MEMBER_LOCK_SPACE},
+    )
     rows = cursor.fetchall()
     part = PurgeResult(cutoff=cutoff, dry_run=False)
     if not rows:
