@@ -8,6 +8,8 @@ days … 7 = over 180); D default; Z written off; C settled or closed; # unknown
 
 from __future__ import annotations
 
+from datetime import date
+
 GRID_MONTHS = 24
 
 LEGEND = {
@@ -27,6 +29,12 @@ LEGEND = {
     "*": "no payment due",
     "/": "not yet open",
 }
+
+
+def month_start(day: date, back: int = 0) -> date:
+    """The first day of the month `back` months before `day`'s."""
+    year, month = divmod(day.year * 12 + day.month - 1 - back, 12)
+    return date(year, month + 1, 1)
 
 
 def month_status(status: str, days_overdue: int) -> str:

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from bureau.records.history import GRID_MONTHS
+from bureau.records.history import GRID_MONTHS, month_start
 from bureau.records.models import Dispute, Profile, Subject
 from bureau.records.services.aggregate import profile_current
 from reports.selectors import ACCOUNT_FIELDS, PROFILE_FIELDS, report_data
@@ -23,16 +23,11 @@ def _json(value):
     return value
 
 
-def _month_start(day: date, back: int) -> date:
-    year, month = divmod(day.year * 12 + day.month - 1 - back, 12)
-    return date(year, month + 1, 1)
-
-
 def _grid(months: dict[str, str], opened_on: date, grid: list[tuple[date, str]]) -> str:
     """24 characters, most recent month first: the status, '/' before the account
     opened, '#' unknown. `months`: status by ISO month; `grid`: the 24 months
     (first day, and as ISO text), newest first."""
-    opened = _month_start(opened_on, 0)
+    opened = month_start(opened_on)
     return "".join(
         months.get(iso) or ("/" if month < opened else "#") for month, iso in grid
     )
@@ -81,7 +76,7 @@ def build_report(
     """The query answer. `show_member_names` only for bureau staff."""
     now = timezone.now()
     today = timezone.localdate()
-    grid_months = [_month_start(today, back) for back in range(GRID_MONTHS)]
+    grid_months = [month_start(today, back) for back in range(GRID_MONTHS)]
     grid = [(month, month.isoformat()) for month in grid_months]
     data = report_data(
         subject_id=subject.pk,

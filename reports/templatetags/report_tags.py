@@ -7,7 +7,7 @@ filters turn them into translated labels. Unknown codes are shown as sent.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import datetime
 from typing import NamedTuple
 
 from django import template
@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from bureau.records.history import GRID_MONTHS
+from bureau.records.history import GRID_MONTHS, month_start
 
 register = template.Library()
 
@@ -176,11 +176,6 @@ def as_datetime(value):
         return value
 
 
-def _month_back(day: date, back: int) -> str:
-    year, month = divmod(day.year * 12 + day.month - 1 - back, 12)
-    return f"{year:04d}-{month + 1:02d}"
-
-
 @register.filter
 def grid_cells(history, generated_at=None) -> list[Cell]:
     """The 24-character history (most recent first) as cells; with the report's
@@ -196,7 +191,7 @@ def grid_cells(history, generated_at=None) -> list[Cell]:
     for back, char in enumerate(chars):
         label = str(GRID_LEGEND.get(char, GRID_LEGEND["#"]))
         if anchor is not None:
-            label = f"{_month_back(anchor, back)}: {label}"
+            label = f"{month_start(anchor, back):%Y-%m}: {label}"
         cells.append(Cell(char, GRID_CLASSES.get(char, "g-none"), label))
     return cells
 

@@ -13,7 +13,7 @@ import pytest
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from bureau.records.history import GRID_MONTHS
+from bureau.records.history import GRID_MONTHS, month_start
 from bureau.records.models import (
     Dispute,
     Profile,
@@ -29,7 +29,6 @@ from reports.services.report import (
     ACCOUNT_FIELDS,
     PROFILE_FIELDS,
     _json,
-    _month_start,
     build_report,
 )
 from tests.factories import MemberFactory
@@ -47,7 +46,7 @@ def reference_report(*, subject, inquiry_id, asking_member_id, show_member_names
         .order_by("member_id", "account_no")
     )
     months = defaultdict(dict)
-    start = _month_start(today, GRID_MONTHS - 1)
+    start = month_start(today, GRID_MONTHS - 1)
     for record_id, month, status in RecordMonth.objects.filter(
         record_id__in=[r.pk for r in records], month__gte=start
     ).values_list("record_id", "month", "status"):
@@ -64,10 +63,10 @@ def reference_report(*, subject, inquiry_id, asking_member_id, show_member_names
         return labels.get(member_id, "")
 
     def grid(record_months, opened_on):
-        opened = _month_start(opened_on, 0)
+        opened = month_start(opened_on)
         cells = []
         for back in range(GRID_MONTHS):
-            month = _month_start(today, back)
+            month = month_start(today, back)
             cells.append(record_months.get(month) or ("/" if month < opened else "#"))
         return "".join(cells)
 
