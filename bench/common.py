@@ -77,7 +77,8 @@ class Worker:
         queues: str = "default,ingest,aggregate,notify,maintenance",
         name: str = "worker",
     ):
-        log = open(OUT / f"{name}.log", "w")  # noqa: SIM115 - closed in stop()
+        self.log_path = OUT / f"{name}.log"
+        log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
         self.nodename = f"bench-{name}-{os.getpid()}@{socket.gethostname()}"
         self._log = log
         self.process = subprocess.Popen(
@@ -129,7 +130,7 @@ class Worker:
             if app.control.ping(destination=[self.nodename], timeout=0.5):
                 return
             if self.process.poll() is not None:
-                raise RuntimeError(f"worker exited; see {OUT / 'worker.log'}")
+                raise RuntimeError(f"worker exited; see {self.log_path}")
         raise RuntimeError("worker did not answer ping")
 
     def stop(self) -> None:

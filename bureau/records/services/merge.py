@@ -366,8 +366,8 @@ class PlannerStatistics:
         self.added = 0
         self.known = self._estimate()
 
-    @classmethod
-    def _estimate(cls) -> int:
+    @staticmethod
+    def _estimate() -> int:
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT greatest(coalesce(max(reltuples), 0), 0)::bigint"
@@ -375,13 +375,12 @@ class PlannerStatistics:
             )
             return cursor.fetchone()[0]
 
-    def note_created(self, rows: int) -> bool:
+    def note_created(self, rows: int) -> None:
         """Count records created; ANALYZE when they outgrow the estimate."""
         self.added += rows
         if self.added < max(self.MIN_ROWS, self.known):
-            return False
+            return
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {', '.join(self.TABLES)}")
         self.added = 0
         self.known = self._estimate()
-        return True
