@@ -26,8 +26,9 @@ def load_dotenv() -> None:
             os.environ.setdefault(name.strip(), value.strip())
 
 
-def fresh_database(name: str) -> str:
-    """Drop and create database `name` on the configured server; return its URL."""
+def fresh_database(name: str, *, keep: bool = False) -> str:
+    """Drop and create database `name` on the configured server (or, with `keep`,
+    leave it as it is); return its URL."""
     import psycopg
 
     from bureau import embedded
@@ -42,17 +43,20 @@ def fresh_database(name: str) -> str:
         socket_dir = str(embedded.PG_DIR)
         bench_url = f"postgres://postgres@/{name}?host={socket_dir}"
         conninfo = f"host={socket_dir} user=postgres dbname=postgres"
+    if keep:
+        return bench_url
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     return bench_url
 
 
-def use_services(database: str) -> dict[str, str]:
-    """Point this process (and children) at a fresh bench database and Redis."""
+def use_services(database: str, *, keep: bool = False) -> dict[str, str]:
+    """Point this process (and children) at a fresh bench database (or, with
+    `keep`, the one a previous run left) and Redis."""
     from bureau import embedded
 
-    os.environ["DATABASE_URL"] = fresh_database(database)
+    os.environ["DATABASE_URL"] = fresh_database(database, keep=keep)
     if not os.environ.get("REDIS_URL"):
         os.environ["REDIS_URL"] = f"unix://{embedded.ensure_redis()}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bureau.settings")

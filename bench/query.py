@@ -150,6 +150,25 @@ def seed_database(rows: int, subjects: int, seed: int) -> dict:
     return timings
 
 
+def reused_database(rows: int, subjects: int, seed: int) -> dict:
+    """What `--reuse` runs against: the previous run's database, checked."""
+    from django.db import connection
+
+    _, today = generate(rows, subjects, seed)  # cached files: only their date
+    counts = {"today": today.isoformat(), "reused": True}
+    with connection.cursor() as cursor:
+        for table in ("records_subject", "records_record", "records_profile"):
+            cursor.execute(f"SELECT count(*) FROM {table}")
+            counts[table] = cursor.fetchone()[0]
+    if counts["records_record"] != rows:
+        raise RuntimeError(
+            f"--reuse: {BIG_DB} holds {counts['records_record']:,} records, not "
+            f"{rows:,}; run once without --reuse"
+        )
+    log(f"reusing {BIG_DB}: {rows:,} records")
+    return counts
+
+
 def time_refresh(repeats: int, seed: int) -> list[float]:
     """Seconds for one incremental chunk of 10k subjects: two profiles_refresh
     calls of BUREAU_AGGREGATE_CHUNK (5k) ids, timed together; fresh ids each time."""
@@ -661,7 +680,15 @@ def main() -> int:
         "--profile", type=int, default=0, help="cProfile N in-process requests."
     )
     parser.add_argument("--phase", choices=["all", "small"], default="all")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="Load only: the database a previous run seeded with the same "
+        "--records/--subjects/--seed (no seeding, no aggregation timings).",
+    )
     args = parser.parse_args()
+    if args.reuse:
+        args.skip_small = True
     OUT.mkdir(parents=True, exist_ok=True)
     load_dotenv()
     # Production-like: no DEBUG query log, no rate limit in the way.
@@ -684,26 +711,30 @@ def main() -> int:
                 f"10k refresh {results['small']['refresh_10k_s']}"
             )
 
-        env = use_services(BIG_DB)
+        env = use_services(BIG_DB, keep=args.reuse)
         results["env"] = {"database": env["DATABASE_URL"].split("@")[-1]}
-        seeding = seed_database(args.records, args.subjects, args.seed)
+        if args.reuse:
+            seeding = reused_database(args.records, args.subjects, args.seed)
+        else:
+            seeding = seed_database(args.records, args.subjects, args.seed)
+            log(
+                f"seeded {seeding['records_record']:,} records / "
+                f"{seeding['records_subject']:,} subjects in "
+                f"{seeding['total_s']:.1f} s (generate {seeding['generate_s']:.1f},"
+                f" ingest {seeding['ingest_s']:.1f},"
+                f" rebuild {seeding['rebuild_insert_s']:.1f},"
+                f" vacuum {seeding['vacuum_analyze_s']:.1f})"
+            )
         results["seeding"] = seeding
-        log(
-            f"seeded {seeding['records_record']:,} records / "
-            f"{seeding['records_subject']:,} subjects in {seeding['total_s']:.1f} s "
-            f"(generate {seeding['generate_s']:.1f}, ingest {seeding['ingest_s']:.1f},"
-            f" rebuild {seeding['rebuild_insert_s']:.1f},"
-            f" vacuum {seeding['vacuum_analyze_s']:.1f})"
-        )
+        if not args.reuse:
+            from bureau.records.services.aggregate import profiles_rebuild
 
-        from bureau.records.services.aggregate import profiles_rebuild
-
-        log("profiles_rebuild() again (every profile exists: updates)…")
-        start = time.perf_counter()
-        profiles_rebuild()
-        results["rebuild_update_s"] = time.perf_counter() - start
-        results["refresh_10k_s"] = time_refresh(args.refresh_repeats, args.seed)
-        log(f"big: 10k refresh {results['refresh_10k_s']}")
+            log("profiles_rebuild() again (every profile exists: updates)…")
+            start = time.perf_counter()
+            profiles_rebuild()
+            results["rebuild_update_s"] = time.perf_counter() - start
+            results["refresh_10k_s"] = time_refresh(args.refresh_repeats, args.seed)
+            log(f"big: 10k refresh {results['refresh_10k_s']}")
 
         from members.models import Member
         from members.services import api_key_create
@@ -820,14 +851,23 @@ def report(results: dict, args) -> None:
         table.add_row(name, value, target, mark)
 
     seeding = results["seeding"]
-    row(
-        f"seeding {seeding['records_record']:,} records (gen+ingest+rebuild)",
-        f"{seeding['total_s']:.1f} s",
-    )
-    row("profiles_rebuild(), first (inserts)", f"{seeding['rebuild_insert_s']:.2f} s")
-    row("profiles_rebuild(), again (updates)", f"{results['rebuild_update_s']:.2f} s")
-    big = statistics.median(results["refresh_10k_s"])
-    row(f"10k-subject refresh at {args.records:,} (median)", f"{big:.3f} s")
+    if seeding.get("reused"):
+        row(f"reused database of {seeding['records_record']:,} records", "")
+    else:
+        row(
+            f"seeding {seeding['records_record']:,} records (gen+ingest+rebuild)",
+            f"{seeding['total_s']:.1f} s",
+        )
+        row(
+            "profiles_rebuild(), first (inserts)",
+            f"{seeding['rebuild_insert_s']:.2f} s",
+        )
+        row(
+            "profiles_rebuild(), again (updates)",
+            f"{results['rebuild_update_s']:.2f} s",
+        )
+        big = statistics.median(results["refresh_10k_s"])
+        row(f"10k-subject refresh at {args.records:,} (median)", f"{big:.3f} s")
     if "small" in results:
         small = statistics.median(results["small"]["refresh_10k_s"])
         row(f"10k-subject refresh at {args.small_records:,} (median)", f"{small:.3f} s")

@@ -12,7 +12,7 @@ from typing import Any
 from django.db import connection, models
 from django.db.models import QuerySet
 
-from bureau.core.sql import instance_from_row, select_columns
+from bureau.core.sql import instance_from_row, prepared_cursor, select_columns
 from bureau.records.fileformat.validation import REPORTED_FIELDS
 from bureau.records.models import (
     Dispute,
@@ -71,7 +71,7 @@ def subject_by_identity(*, id_type: str, id_hashes: list[str]) -> Subject | None
     """The subject filed under one of `id_hashes` (the links of one number's hash
     chain), as `Subject.objects.filter(id_type=…, id_hash__in=…).first()`."""
     sql, attnames = _subject_sql()
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, [id_type, id_hashes])
         row = cursor.fetchone()
     return None if row is None else instance_from_row(Subject, attnames, row)
@@ -136,7 +136,7 @@ def _json_carries(field) -> bool:
 
 
 @cache
-def _accounts_json_sql() -> str:
+def _accounts_json_sql(subject: str) -> str:
     """The subject's records as one JSON array of arrays, each
     [id, member id, member code, account no, suppressed, months, *ACCOUNT_FIELDS]:
     typed columns for a handful of rows cost more to read than one JSON text."""
@@ -164,12 +164,15 @@ def _accounts_json_sql() -> str:
             {values}
         ) ORDER BY {r("member")}, {r("account_no")})::text
         FROM {_table(Record)} r
-        WHERE {r("subject")} = %(subject_id)s
+        WHERE {r("subject")} = {subject}
     )"""  # noqa: S608
 
 
 @cache
-def _report_sql() -> str:
+def _report_sql(subject: str = "%(subject_id)s") -> str:
+    """The report's one row for the subject whose id `subject` gives: a
+    parameter, or a column of an outer query (see _subject_report_sql)."""
+
     def i(name: str) -> str:
         return "i." + _column(Inquiry, name)
 
@@ -192,27 +195,27 @@ def _report_sql() -> str:
     oldest = f"{st('created_at')}, {st('id')}"
     profile_key = "p." + _column(Profile, Profile._meta.pk.name)
     return f"""
-        SELECT {_accounts_json_sql()}, {profile_key} IS NOT NULL, {profile},
+        SELECT {_accounts_json_sql(subject)}, {profile_key} IS NOT NULL, {profile},
                c.*, d.*, s.*
         FROM (SELECT 1) x
-        LEFT JOIN {_table(Profile)} p ON {profile_key} = %(subject_id)s
+        LEFT JOIN {_table(Profile)} p ON {profile_key} = {subject}
         CROSS JOIN (
             SELECT {counts}
             FROM {_table(Inquiry)} i
-            WHERE {i("subject")} = %(subject_id)s
+            WHERE {i("subject")} = {subject}
               AND {i("id")} IS DISTINCT FROM %(exclude_id)s
               AND NOT ({i("purpose")} = ANY(%(purposes)s))
         ) c
         CROSS JOIN (
             SELECT {disputes}
             FROM {_table(Dispute)} d
-            WHERE {d("subject")} = %(subject_id)s
+            WHERE {d("subject")} = {subject}
         ) d
         CROSS JOIN (
             SELECT array_agg({st("text")} ORDER BY {oldest}),
                    array_agg({st("created_at")} ORDER BY {oldest})
             FROM {_table(SubjectStatement)} st
-            WHERE {st("subject")} = %(subject_id)s AND {st("withdrawn_at")} IS NULL
+            WHERE {st("subject")} = {subject} AND {st("withdrawn_at")} IS NULL
         ) s
     """  # noqa: S608
 
@@ -234,17 +237,8 @@ def _account(values: list) -> ReportAccount:
     )
 
 
-def report_data(
-    *, subject_id: int, months_from: date, exclude_inquiry_id, now: datetime
-) -> ReportData:
-    """Everything a report shows about a subject, in one statement: its records
-    (with their furnisher's code and monthly statuses from `months_from` on); its
-    stored profile; the lenders' inquiries about it in each window before `now`
-    (not `exclude_inquiry_id`, and not by or for the subject: self-reports and
-    dispute handling would inflate the multi-head-lending signal); its disputes;
-    its statements in force."""
+def _report_params(*, months_from: date, exclude_inquiry_id, now: datetime) -> dict:
     params = {
-        "subject_id": subject_id,
         "months_from": months_from,
         "exclude_id": Inquiry._meta.pk.get_db_prep_value(
             exclude_inquiry_id, connection
@@ -253,9 +247,11 @@ def report_data(
     }
     for label, days in INQUIRY_WINDOWS.items():
         params[label] = now - timedelta(days=days)
-    with connection.cursor() as cursor:
-        cursor.execute(_report_sql(), params)
-        row = cursor.fetchone()
+    return params
+
+
+def _report_from_row(row) -> ReportData:
+    """ReportData from the columns of `_report_sql`."""
     accounts = json.loads(row[0], parse_float=Decimal) if row[0] else []
     n_profile, n_counts = len(PROFILE_FIELDS), 2 * len(INQUIRY_WINDOWS)
     profile_values = row[2 : 2 + n_profile]
@@ -277,4 +273,94 @@ def report_data(
         },
         disputes=disputes,
         statements=list(zip(texts, created, strict=True)),
+    )
+
+
+def report_data(
+    *, subject_id: int, months_from: date, exclude_inquiry_id, now: datetime
+) -> ReportData:
+    """Everything a report shows about a subject, in one statement: its records
+    (with their furnisher's code and monthly statuses from `months_from` on); its
+    stored profile; the lenders' inquiries about it in each window before `now`
+    (not `exclude_inquiry_id`, and not by or for the subject: self-reports and
+    dispute handling would inflate the multi-head-lending signal); its disputes;
+    its statements in force."""
+    params = _report_params(
+        months_from=months_from, exclude_inquiry_id=exclude_inquiry_id, now=now
+    )
+    params["subject_id"] = subject_id
+    with prepared_cursor() as cursor:
+        cursor.execute(_report_sql(), params)
+        row = cursor.fetchone()
+    return _report_from_row(row)
+
+
+# The subject and its report in one statement (POST /queries/): the look-up by
+# number and the report are a single round trip.
+
+# PostgreSQL's rendering of reports.services.query.normalise_name (NFKC, lower
+# case, whitespace runs as one space, trimmed). Only a filter: it decides whether
+# the report is read along with the subject, so that a name that does not match
+# costs what an unknown number costs; Python's comparison decides the answer.
+_NAME_KEY_SQL = (
+    "btrim(regexp_replace(lower(normalize({name}, NFKC)), '\\s+', ' ', 'g'))"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectReport:
+    subject: Subject
+    # None when the stored name did not pass the SQL name filter: not read.
+    data: ReportData | None
+
+
+@cache
+def _subject_report_sql() -> tuple[str, tuple[str, ...]]:
+    columns, attnames = select_columns(Subject, alias="subj")
+    subject_columns, _ = select_columns(Subject)
+    name_key = _NAME_KEY_SQL.format(name="subj." + _column(Subject, "name"))
+    sql = f"""
+        SELECT {columns}, rep.*
+        FROM (
+            SELECT {subject_columns} FROM {_table(Subject)}
+            WHERE {_column(Subject, "id_type")} = %(id_type)s
+              AND {_column(Subject, "id_hash")} = ANY(%(id_hashes)s)
+            ORDER BY {_column(Subject, "id")} LIMIT 1
+        ) subj
+        LEFT JOIN LATERAL (
+            SELECT TRUE AS read, report.* FROM ({
+        _report_sql("subj." + _column(Subject, "id"))
+    }) report
+            WHERE {name_key} = %(name)s
+        ) rep ON TRUE
+    """  # noqa: S608
+    return sql, attnames
+
+
+def subject_report_by_identity(
+    *,
+    id_type: str,
+    id_hashes: list[str],
+    name: str,
+    months_from: date,
+    exclude_inquiry_id,
+    now: datetime,
+) -> SubjectReport | None:
+    """`subject_by_identity`, and in the same statement `report_data` of that
+    subject when its stored name, normalised as `name` was, equals `name`."""
+    sql, attnames = _subject_report_sql()
+    params = _report_params(
+        months_from=months_from, exclude_inquiry_id=exclude_inquiry_id, now=now
+    )
+    params.update(id_type=id_type, id_hashes=id_hashes, name=name)
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    n = len(attnames)
+    subject = instance_from_row(Subject, attnames, row[:n])
+    read = row[n]
+    return SubjectReport(
+        subject=subject, data=_report_from_row(row[n + 1 :]) if read else None
     )

@@ -16,7 +16,10 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
+    from members import keycache
+
     cache.clear()
+    keycache.forget_local()
     yield
 
 

@@ -31,5 +31,19 @@ def canonical(fields: dict) -> str:
     )
 
 
+_SEQUENCE_LAST = '"sequence":0}'
+
+
+def canonical_before_sequence(fields: dict) -> str:
+    """`canonical(fields)` cut just before the value of "sequence", which sorts
+    last: whoever numbers the event appends f"{sequence}}}". That is the
+    database, which knows the number only once it holds the writers' lock
+    (bureau/audit/services.py)."""
+    text = canonical({**fields, "sequence": 0})
+    if not text.endswith(_SEQUENCE_LAST):
+        raise AssertionError('"sequence" must be the last key of the canonical form')
+    return text[: -len("0}")]
+
+
 def chain_hash(prev_hash: str, fields: dict) -> str:
     return hashlib.sha256((prev_hash + canonical(fields)).encode()).hexdigest()

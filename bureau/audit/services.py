@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cache
 from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from bureau.audit.chain import GENESIS_HASH, chain_hash
+from bureau.audit.chain import GENESIS_HASH, canonical_before_sequence
 from bureau.audit.models import AuditEvent
 from bureau.core.context import client_ip_var, current_request_id
-from bureau.core.sql import insert_new
+from bureau.core.sql import insert_new, pending_insert, prepared_cursor
 
 # Fixed key for pg_advisory_xact_lock: "audit" chain writers take turns.
 _CHAIN_LOCK_KEY = 0x0B0EA0D17
@@ -84,6 +85,50 @@ def _describe_actor(actor: Any) -> dict[str, Any]:
     }
 
 
+@cache
+def _append_sql() -> tuple[str, tuple]:
+    """The INSERT of one event that also links it into the chain, and the fields it
+    takes as parameters (every column but the id and the three chain columns).
+
+    `audit_chain_head` takes the writers' lock, then reads the last event with a
+    fresh snapshot (migration 0005); the statement numbers the new event after
+    it and computes its hash as `chain_hash` does: sha256 of the previous hash and
+    the canonical JSON, whose last key is "sequence" (bureau/audit/chain.py), so
+    Python sends the JSON up to that value and PostgreSQL appends the number. One
+    round trip, and the lock is held only until the statement's transaction
+    ends: at once in autocommit, else with the caller's transaction."""
+    meta = AuditEvent._meta
+    chain_columns = ("sequence", "prev_hash", "hash")
+    fields = tuple(
+        field
+        for field in meta.concrete_fields
+        if field is not meta.auto_field and field.name not in chain_columns
+    )
+    quote = connection.ops.quote_name
+    columns = ", ".join(
+        [quote(field.column) for field in fields] + [quote(c) for c in chain_columns]
+    )
+    placeholders = ", ".join(["%s"] * len(fields))
+    sql = f"""
+        chain AS MATERIALIZED (
+            SELECT coalesce(max(h.sequence), 0) + 1 AS sequence,
+                   coalesce(max(h.hash), %s) AS prev_hash
+            FROM audit_chain_head(%s) h
+        )
+        INSERT INTO {quote(meta.db_table)} ({columns})
+        VALUES (
+            {placeholders},
+            (SELECT sequence FROM chain),
+            (SELECT prev_hash FROM chain),
+            (SELECT encode(sha256(convert_to(
+                prev_hash || %s::text || sequence::text || '}}', 'UTF8')), 'hex')
+             FROM chain)
+        )
+        RETURNING {quote(meta.pk.column)}, sequence, prev_hash, hash
+    """  # noqa: S608 - names from the model's metadata, values bound
+    return sql, fields
+
+
 def audit_record(
     *,
     actor: Any,
@@ -93,9 +138,29 @@ def audit_record(
     details: dict[str, Any] | None = None,
     object_type: str | None = None,
     object_id: str | int | None = None,
+    insert_obj: bool = False,
 ) -> AuditEvent:
     """Append one event. `actor` is a User, an ApiKey (or a principal carrying one),
-    a string naming a system job, or None for anonymous."""
+    a string naming a system job, or None for anonymous.
+
+    `insert_obj`: `obj` is new; INSERT it in the same statement as its event, so
+    that both are written, or neither, with no transaction block and in one round
+    trip (the query endpoint's inquiry). Where that cannot be done (save signals,
+    an id that only the database gives), it is saved first, in one transaction
+    with the event."""
+    pending = pending_insert(obj) if insert_obj else None
+    if insert_obj and pending is None:
+        with transaction.atomic():
+            insert_new(obj)
+            return audit_record(
+                actor=actor,
+                action=action,
+                obj=obj,
+                member=member,
+                details=details,
+                object_type=object_type,
+                object_id=object_id,
+            )
     fields = _describe_actor(actor)
     if member is not None:
         fields["member_id"] = getattr(member, "pk", member)
@@ -109,21 +174,26 @@ def audit_record(
         request_id=current_request_id(),
         ip=client_ip_var.get(),
         details=_check_details(details or {}),
+        created_at=timezone.now(),
     )
-    # No savepoint: if the audit row cannot be written, the caller's whole
-    # transaction must fail (no unaudited read or write); and it saves two round
-    # trips on every query.
-    with transaction.atomic(savepoint=False):
-        with connection.cursor() as cursor:
-            # pg_advisory_xact_lock, then the last event, read after the lock is
-            # granted: one round trip (migration 0005).
-            cursor.execute(
-                "SELECT sequence, hash FROM audit_chain_head(%s)", [_CHAIN_LOCK_KEY]
-            )
-            last = cursor.fetchone()
-        sequence, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
-        fields["sequence"] = sequence
-        fields["created_at"] = timezone.now()
-        digest = chain_hash(prev_hash, fields)
-        # AuditEvent.objects.create, without compiling the INSERT on every event.
-        return insert_new(AuditEvent(prev_hash=prev_hash, hash=digest, **fields))
+    event = AuditEvent(**fields)
+    sql, columns = _append_sql()
+    params = [GENESIS_HASH, _CHAIN_LOCK_KEY]
+    params += [
+        field.get_db_prep_save(field.pre_save(event, add=True), connection)
+        for field in columns
+    ]
+    params.append(canonical_before_sequence(fields))
+    if pending is not None:
+        sql = f"WITH new_row AS ({pending.sql}), {sql}"
+        params = pending.params + params
+    else:
+        sql = f"WITH {sql}"
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, params)
+        event.pk, event.sequence, event.prev_hash, event.hash = cursor.fetchone()
+    if pending is not None:
+        pending.done()
+    event._state.adding = False
+    event._state.db = connection.alias
+    return event

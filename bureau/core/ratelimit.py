@@ -1,25 +1,20 @@
 """Fixed-window rate limits counted in Redis (the Django cache), shared by every
-web process: `rate_limit_hit(key, "120/minute")` raises RateLimited past the limit."""
+web process: `rate_limit_hit(key, "120/minute")` raises RateLimited past the limit.
+`rate_limit_count` counts and reads some cache entries in the same round trip,
+and leaves raising to the caller, for a path that checks something else first."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from django.core.cache import cache
-from redis.commands.core import Script
 
 from bureau.core.errors import RateLimited
 
 _PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
-
-# Count, and give a new window's counter its expiry, in one atomic round trip
-# (EVALSHA; redis-py loads the script again if the server has forgotten it).
-_COUNT = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return count
-"""
-_count_script: Script | None = None
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
@@ -27,19 +22,32 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), _PERIODS[period.strip().rstrip("s")]
 
 
-def _count(client, key: str, expiry: int) -> int:
-    global _count_script
-    if _count_script is None:
-        _count_script = client.register_script(_COUNT)
-    return _count_script(keys=[key], args=[expiry], client=client)
+@dataclass(frozen=True, slots=True)
+class RateCount:
+    rate: str
+    count: int
+    limit: int
+    period: int
+
+    def check(self) -> None:
+        """Raise RateLimited (with the seconds left in the window) past the limit."""
+        if self.count > self.limit:
+            retry_after = self.period - (time.time() % self.period)
+            raise RateLimited(
+                retry_after, f"Rate limit of {self.rate} exceeded; retry later."
+            )
+
+
+def rate_limit_count(
+    key: str, rate: str, *, read: Sequence[str] = ()
+) -> tuple[RateCount, list[Any]]:
+    """Count one hit on `key` in its current window, and read the cache entries
+    `read` (None where missing), in one Redis round trip."""
+    limit, period = parse_rate(rate)
+    window = int(time.time() // period)
+    count, values = cache.count_and_get(f"ratelimit:{key}:{window}", period + 1, read)
+    return RateCount(rate=rate, count=count, limit=limit, period=period), values
 
 
 def rate_limit_hit(key: str, rate: str) -> None:
-    limit, period = parse_rate(rate)
-    window = int(time.time() // period)
-    cache_key = cache.make_and_validate_key(f"ratelimit:{key}:{window}")
-    client = cache._cache.get_client(cache_key, write=True)
-    count = _count(client, cache_key, period + 1)
-    if count > limit:
-        retry_after = period - (time.time() % period)
-        raise RateLimited(retry_after, f"Rate limit of {rate} exceeded; retry later.")
+    rate_limit_count(key, rate)[0].check()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 
 from bureau.records.models import Batch, BatchError
@@ -25,20 +27,22 @@ def batch_errors(
     return errors
 
 
-def _contribution_cache_key(member_id: int) -> str:
+def contribution_cache_key(member_id: int) -> str:
     return f"contributed-last:{member_id}"
 
 
-def member_last_contribution(*, member: Member):
+def member_last_contribution(*, member: Member, cached: Any = None):
     """When the member's latest accepted (not validate-only) batch finished, or None.
 
     Read on every query, so it is cached (5 minutes); a finishing batch clears it.
-    """
+    `cached`: the entry under `contribution_cache_key`, when the caller fetched
+    it along with something else (None: missing, or not fetched)."""
     from django.core.cache import cache
     from django.db.models import Max
 
-    key = _contribution_cache_key(member.pk)
-    cached = cache.get(key)
+    key = contribution_cache_key(member.pk)
+    if cached is None:
+        cached = cache.get(key)
     if cached is not None:
         return cached or None
     last = Batch.objects.filter(
@@ -53,12 +57,15 @@ def member_last_contribution(*, member: Member):
 def member_contribution_changed(*, member_id: int) -> None:
     from django.core.cache import cache
 
-    cache.delete(_contribution_cache_key(member_id))
+    cache.delete(contribution_cache_key(member_id))
 
 
-def member_contributed_recently(*, member: Member, days: int) -> bool:
-    """Give-to-get: an accepted (not validate-only) batch finished within `days`."""
+def member_contributed_recently(
+    *, member: Member, days: int, cached: Any = None
+) -> bool:
+    """Give-to-get: an accepted (not validate-only) batch finished within `days`.
+    `cached` as for `member_last_contribution`."""
     from django.utils import timezone
 
-    last = member_last_contribution(member=member)
+    last = member_last_contribution(member=member, cached=cached)
     return last is not None and last >= timezone.now() - timezone.timedelta(days=days)

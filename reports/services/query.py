@@ -15,21 +15,26 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 
 from bureau.audit.services import audit_record
 from bureau.core.context import current_request_id
 from bureau.core.errors import Forbidden, NotFound, ValidationFailed
-from bureau.core.ratelimit import rate_limit_hit
-from bureau.core.sql import insert_new
+from bureau.core.ratelimit import rate_limit_count
 from bureau.records import identity, identity_keys
 from bureau.records.models import Subject
-from bureau.records.selectors import member_contributed_recently
+from bureau.records.selectors import (
+    contribution_cache_key,
+    member_contributed_recently,
+)
 from members.models import Member, Role
 from members.principals import actor_user_and_key
 from reports.models import PURPOSES_WITHOUT_CONSENT, Inquiry, Purpose
-from reports.selectors import subject_by_identity
-from reports.services.report import build_report
+from reports.selectors import (
+    ReportData,
+    subject_by_identity,
+    subject_report_by_identity,
+)
+from reports.services.report import ReportClock, build_report
 
 CONSENT_MAX = 64
 
@@ -90,25 +95,30 @@ def _check_request(data: QueryInput, *, actor: Any) -> tuple[str, str]:
     return normalized, name
 
 
-def _rate_limit(actor: Any) -> None:
+def _rate_counter(actor: Any) -> tuple[str, str]:
     key = getattr(actor, "api_key", None)
     if key is not None:
-        rate_limit_hit(f"query:key:{key.pk}", settings.BUREAU_QUERY_RATE_PER_KEY)
-    else:
-        rate_limit_hit(f"query:user:{actor.pk}", settings.BUREAU_QUERY_RATE_PER_USER)
+        return f"query:key:{key.pk}", settings.BUREAU_QUERY_RATE_PER_KEY
+    return f"query:user:{actor.pk}", settings.BUREAU_QUERY_RATE_PER_USER
 
 
 def admit_request(
     data: QueryInput, *, actor: Any, member: Member | None
 ) -> tuple[str, str]:
     """The checks every look-up of one person passes (queries, watches): request,
-    give-to-get, rate limit. Returns the normalised number and name."""
+    give-to-get, rate limit. Returns the normalised number and name.
+
+    The rate counter and the cached give-to-get answer are one Redis round trip;
+    a refused request is counted too."""
     normalized, name = _check_request(data, actor=actor)
+    counter, rate = _rate_counter(actor)
+    read = [contribution_cache_key(member.pk)] if member is not None else []
+    counted, cached = rate_limit_count(counter, rate, read=read)
     if member is not None and not member_contributed_recently(
-        member=member, days=settings.BUREAU_RECIPROCITY_DAYS
+        member=member, days=settings.BUREAU_RECIPROCITY_DAYS, cached=cached[0]
     ):
         raise ContributionRequired()
-    _rate_limit(actor)
+    counted.check()
     return normalized, name
 
 
@@ -126,13 +136,37 @@ def find_subject(
     return subject, hashes[0][1]
 
 
+def find_subject_report(
+    id_type: str, normalized: str, name: str, *, inquiry_id, clock: ReportClock
+) -> tuple[Subject | None, ReportData | None, str]:
+    """`find_subject`, and in the same statement the subject's report data, read
+    for `inquiry_id` at `clock`. The data is None where PostgreSQL's name filter
+    and `normalise_name` disagree (a letter whose lower case is not its case
+    fold, say): `build_report` then reads it itself."""
+    hashes = identity_keys.lookup_hashes(id_type, normalized)
+    found = subject_report_by_identity(
+        id_type=id_type,
+        id_hashes=[h for _, h in hashes],
+        name=name,
+        months_from=clock.months_from,
+        exclude_inquiry_id=inquiry_id,
+        now=clock.now,
+    )
+    if found is None or normalise_name(found.subject.name) != name:
+        return None, None, hashes[0][1]
+    return found.subject, found.data, hashes[0][1]
+
+
 def query_run(
     *, actor: Any, member: Member | None, data: QueryInput
 ) -> tuple[Inquiry, dict | None]:
     """Answer a query. Returns the inquiry and the report (None for a miss)."""
     normalized, name = admit_request(data, actor=actor, member=member)
-    subject, id_hash = find_subject(data.id_type, normalized, name)
     inquiry_id = uuid.uuid4()
+    clock = ReportClock.start()
+    subject, found, id_hash = find_subject_report(
+        data.id_type, normalized, name, inquiry_id=inquiry_id, clock=clock
+    )
     report = None
     if subject is not None:
         report = build_report(
@@ -140,37 +174,39 @@ def query_run(
             inquiry_id=inquiry_id,
             asking_member_id=member.pk if member else None,
             show_member_names=member is None,
+            data=found,
+            clock=clock,
         )
     user, key = actor_user_and_key(actor)
-    with transaction.atomic():
-        inquiry = Inquiry(
-            id=inquiry_id,
-            member=member,
-            user=user,
-            api_key=key,
-            subject=subject,
-            id_type=data.id_type,
-            id_hash=id_hash,
-            id_masked=identity.mask_identity(data.id_type, normalized),
-            name_hash=_name_hash(name),
-            purpose=data.purpose,
-            consent_reference=(data.consent_reference or "").strip(),
-            hit=subject is not None,
-            report=report,
-            request_id=current_request_id(),
-        )
-        insert_new(inquiry)  # Inquiry.objects.create without compiling the INSERT
-        audit_record(
-            actor=actor,
-            action="query.run",
-            obj=inquiry,
-            member=member,
-            details={
-                "purpose": data.purpose,
-                "hit": inquiry.hit,
-                "subject": subject.pk if subject else None,
-            },
-        )
+    inquiry = Inquiry(
+        id=inquiry_id,
+        member=member,
+        user=user,
+        api_key=key,
+        subject=subject,
+        id_type=data.id_type,
+        id_hash=id_hash,
+        id_masked=identity.mask_identity(data.id_type, normalized),
+        name_hash=_name_hash(name),
+        purpose=data.purpose,
+        consent_reference=(data.consent_reference or "").strip(),
+        hit=subject is not None,
+        report=report,
+        request_id=current_request_id(),
+    )
+    # The inquiry and its audit event in one statement: both or neither.
+    audit_record(
+        actor=actor,
+        action="query.run",
+        obj=inquiry,
+        insert_obj=True,
+        member=member,
+        details={
+            "purpose": data.purpose,
+            "hit": inquiry.hit,
+            "subject": subject.pk if subject else None,
+        },
+    )
     return inquiry, report
 
 

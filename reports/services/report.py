@@ -3,7 +3,8 @@ anonymised), a 24-month grid per account, recent inquiries, disputes, statements
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.utils import timezone
@@ -11,7 +12,12 @@ from django.utils import timezone
 from bureau.records.history import GRID_MONTHS, month_start
 from bureau.records.models import Dispute, Profile, Subject
 from bureau.records.services.aggregate import profile_current
-from reports.selectors import ACCOUNT_FIELDS, PROFILE_FIELDS, report_data
+from reports.selectors import (
+    ACCOUNT_FIELDS,
+    PROFILE_FIELDS,
+    ReportData,
+    report_data,
+)
 from reports.services.anonymise import platform_labels
 
 
@@ -66,24 +72,45 @@ def _disputes(rows: list[dict], *, furnisher, with_claims: bool) -> list[dict]:
     return disputes
 
 
+@dataclass(frozen=True, slots=True)
+class ReportClock:
+    """When a report is made: its timestamp and its grid's months, newest first."""
+
+    now: datetime
+    grid_months: list[date]
+
+    @classmethod
+    def start(cls) -> ReportClock:
+        today = timezone.localdate()
+        months = [month_start(today, back) for back in range(GRID_MONTHS)]
+        return cls(now=timezone.now(), grid_months=months)
+
+    @property
+    def months_from(self) -> date:
+        return self.grid_months[-1]
+
+
 def build_report(
     *,
     subject: Subject,
     inquiry_id,
     asking_member_id: int | None,
     show_member_names: bool,
+    data: ReportData | None = None,
+    clock: ReportClock | None = None,
 ) -> dict:
-    """The query answer. `show_member_names` only for bureau staff."""
-    now = timezone.now()
-    today = timezone.localdate()
-    grid_months = [month_start(today, back) for back in range(GRID_MONTHS)]
-    grid = [(month, month.isoformat()) for month in grid_months]
-    data = report_data(
-        subject_id=subject.pk,
-        months_from=grid_months[-1],
-        exclude_inquiry_id=inquiry_id,
-        now=now,
-    )
+    """The query answer. `show_member_names` only for bureau staff. `data`, when
+    the caller read it already, was read for `inquiry_id` with `clock`."""
+    clock = clock or ReportClock.start()
+    now = clock.now
+    grid = [(month, month.isoformat()) for month in clock.grid_months]
+    if data is None:
+        data = report_data(
+            subject_id=subject.pk,
+            months_from=clock.months_from,
+            exclude_inquiry_id=inquiry_id,
+            now=now,
+        )
     records = data.accounts
     others = {r.member_id for r in records if r.member_id != asking_member_id}
     labels = platform_labels(report_key=str(inquiry_id), member_ids=others)

@@ -1,15 +1,21 @@
 """The audit trail is append-only and tamper-evident."""
 
 import threading
+import uuid
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
+from bureau.audit.chain import GENESIS_HASH, chain_hash
 from bureau.audit.models import AuditEvent
 from bureau.audit.selectors import audit_chain_verify
 from bureau.audit.services import AuditDetailsError, audit_record
+from members.models import Member
+from reports.models import Inquiry
 
 
 def _write_events(n: int, actor="test") -> list[AuditEvent]:
@@ -166,3 +172,136 @@ def test_writer_when_waiting_for_the_lock_chains_to_the_event_committed_meanwhil
     assert events["second"].sequence == events["first"].sequence + 1
     assert events["second"].prev_hash == events["first"].hash
     assert audit_chain_verify().intact
+
+
+# --- one statement: the database numbers and hashes the event ----------------------
+
+# Text as it reaches an event: PostgreSQL holds no NUL character, and UTF-8 no lone
+# surrogate (request input with either is refused before it gets here).
+_TEXT = st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",))
+
+
+@pytest.mark.django_db
+@settings(max_examples=40, deadline=None)
+@given(
+    label=st.text(_TEXT, max_size=40),
+    details=st.dictionaries(
+        st.text(_TEXT, max_size=8),
+        st.one_of(
+            st.text(_TEXT, max_size=30),
+            st.integers(-(2**40), 2**40),
+            st.booleans(),
+            st.none(),
+            st.lists(st.text(_TEXT, max_size=5), max_size=3),
+        ),
+        max_size=4,
+    ),
+)
+def test_hash_when_computed_by_the_database_matches_chain_hash(label, details):
+    """PostgreSQL appends the sequence to the canonical JSON Python sent and hashes
+    it: for any text (CJK, emoji, quotes, escapes) the result is `chain_hash`."""
+    try:
+        event = audit_record(actor=label, action="test.event", details=details)
+    except AuditDetailsError:
+        assume(False)  # digits shaped like an identity number: refused, rightly
+    fields = AuditEvent.objects.values().get(pk=event.pk)
+    assert event.hash == fields["hash"] == chain_hash(event.prev_hash, fields)
+    assert event.sequence == fields["sequence"]
+
+
+@pytest.mark.django_db
+def test_first_event_when_trail_is_empty_links_to_genesis():
+    event = audit_record(actor="test", action="test.event")
+    assert (event.sequence, event.prev_hash) == (1, GENESIS_HASH)
+    assert AuditEvent.objects.get().hash == event.hash
+
+
+def _inquiry(**overrides) -> Inquiry:
+    fields = {
+        "id": uuid.uuid4(),
+        "id_type": "resident_id",
+        "id_hash": "h" * 64,
+        "id_masked": "110105********002X",
+        "name_hash": "n" * 64,
+        "purpose": "loan_approval",
+        "consent_reference": "c-1",
+        "hit": False,
+    }
+    return Inquiry(**{**fields, **overrides})
+
+
+@pytest.mark.django_db
+def test_insert_obj_when_given_writes_row_and_event_in_one_statement(
+    django_assert_num_queries,
+):
+    inquiry = _inquiry()
+    with django_assert_num_queries(1):
+        event = audit_record(
+            actor="test", action="query.run", obj=inquiry, insert_obj=True
+        )
+    assert not inquiry._state.adding
+    assert Inquiry.objects.get().pk == inquiry.pk
+    assert (event.object_type, event.object_id) == ("reports.inquiry", str(inquiry.pk))
+    assert audit_chain_verify().intact
+
+
+@pytest.mark.django_db
+def test_insert_obj_when_event_fails_leaves_no_row():
+    """The database refuses the event (an action longer than its column): the
+    inquiry written by the same statement goes too."""
+    with pytest.raises(DataError), transaction.atomic():
+        audit_record(actor="test", action="x" * 65, obj=_inquiry(), insert_obj=True)
+    assert not Inquiry.objects.exists()
+    assert not AuditEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_insert_obj_when_row_fails_leaves_no_event():
+    first = _inquiry()
+    audit_record(actor="test", action="query.run", obj=first, insert_obj=True)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        audit_record(
+            actor="test",
+            action="query.run",
+            obj=_inquiry(id=first.pk),  # the same primary key
+            insert_obj=True,
+        )
+    assert AuditEvent.objects.count() == Inquiry.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_insert_obj_when_id_comes_from_database_saves_then_audits():
+    """A model with an auto id cannot go in the statement (no RETURNING to read
+    from a CTE): it is saved first, in one transaction with its event."""
+    member = Member(code="auto-id", name="Auto id")
+    event = audit_record(
+        actor="test", action="member.create", obj=member, insert_obj=True
+    )
+    assert member.pk is not None
+    assert event.object_id == str(member.pk)
+    assert audit_chain_verify().intact
+
+
+def test_canonical_before_sequence_when_number_appended_is_the_canonical_form():
+    from datetime import UTC, datetime
+
+    from bureau.audit.chain import canonical, canonical_before_sequence
+
+    fields = {
+        "created_at": datetime(2026, 11, 26, 8, 0, tzinfo=UTC),
+        "actor_type": "system",
+        "actor_user_id": None,
+        "actor_key_id": None,
+        "actor_label": '“引号” \\ "quotes"',
+        "member_id": 7,
+        "action": "test.event",
+        "object_type": "",
+        "object_id": "",
+        "request_id": "",
+        "ip": None,
+        "details": {"z": [1, "二"], "a": {"nested": True}},
+    }
+    head = canonical_before_sequence(fields)
+    for sequence in (1, 42, 10**12):
+        expected = canonical({**fields, "sequence": sequence})
+        assert head + f"{sequence}}}" == expected

@@ -1,6 +1,8 @@
 """API key rows are cached by prefix; every change that matters is seen on the
 next request, also when a request raced the change."""
 
+from unittest import mock
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -59,3 +61,58 @@ def test_cached_key_when_rebuilt_carries_member_fields(acme):
     assert cached.pk == key.pk and cached.secret_hash == key.secret_hash
     assert (cached.member.code, cached.member.name) == (acme.code, acme.name)
     assert cached.member_id == acme.pk
+
+
+def _revoke_in_another_process(key) -> None:
+    """What another web process's api_key_revoke leaves behind: the row changed,
+    the generation in Redis bumped; this process's copy untouched."""
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from members.models import ApiKey
+
+    ApiKey.objects.filter(pk=key.pk).update(revoked_at=timezone.now())
+    generation = f"apikey:gen:{key.prefix}"
+    cache.set(generation, (cache.get(generation) or 0) + 1, None)
+
+
+def test_change_made_in_another_process_when_window_passes_is_seen(
+    api_client, acme, settings, monkeypatch
+):
+    settings.BUREAU_API_KEY_LOCAL_SECONDS = 2.0
+    key, full_key = issue_key(acme)
+    assert api_client.get(ME, **bearer(full_key)).status_code == 200
+    _revoke_in_another_process(key)
+    # Within the window this process still has its copy (the documented price).
+    assert api_client.get(ME, **bearer(full_key)).status_code == 200
+    later = keycache._now() + 2.1
+    monkeypatch.setattr(keycache, "_now", lambda: later)
+    assert api_client.get(ME, **bearer(full_key)).json()["code"] == "key_revoked"
+
+
+def test_change_made_in_another_process_when_no_local_copies_is_seen_at_once(
+    api_client, acme, settings
+):
+    settings.BUREAU_API_KEY_LOCAL_SECONDS = 0
+    key, full_key = issue_key(acme)
+    assert api_client.get(ME, **bearer(full_key)).status_code == 200
+    _revoke_in_another_process(key)
+    assert api_client.get(ME, **bearer(full_key)).json()["code"] == "key_revoked"
+
+
+def test_local_copy_when_fresh_spares_the_redis_round_trip(acme, settings):
+    import redis
+
+    settings.BUREAU_API_KEY_LOCAL_SECONDS = 2.0
+    key, _ = issue_key(acme)
+    keycache.get_key(key.prefix)  # reads Redis (and the database), holds a copy
+    calls = []
+    real = redis.Redis.execute_command
+
+    def counting(self, *args, **options):
+        calls.append(args[0])
+        return real(self, *args, **options)
+
+    with mock.patch.object(redis.Redis, "execute_command", counting):
+        assert keycache.get_key(key.prefix).pk == key.pk
+    assert calls == []

@@ -1,6 +1,7 @@
 """Purpose-bound queries: checks, misses that reveal nothing, anonymisation, counts."""
 
 import json
+from unittest import mock
 
 import pytest
 from django.utils import timezone
@@ -314,10 +315,62 @@ def test_query_when_answered_uses_sql_bounded_and_independent_of_accounts(
             MemberFactory(code=f"extra{i}"), csv_bytes([good_row(account_no=f"X{i}")])
         )
     ask(api_client, acme_key[1])
-    with django_assert_max_num_queries(16), CaptureQueriesContext(connection) as seven:
+    with django_assert_max_num_queries(2), CaptureQueriesContext(connection) as seven:
         body = ask(api_client, acme_key[1]).json()
     assert len(body["accounts"]) == 7
     assert len(seven.captured_queries) == len(two_accounts.captured_queries)
+
+
+def test_query_when_hit_or_miss_takes_two_statements(
+    api_client, furnished, acme_key, django_assert_num_queries
+):
+    """The key and the give-to-get answer come from Redis; then one statement reads
+    the subject and its report, one writes the inquiry and its audit event."""
+    ask(api_client, acme_key[1])  # fills the key and contribution caches
+    with django_assert_num_queries(2):
+        assert ask(api_client, acme_key[1]).status_code == 200
+    with django_assert_num_queries(2):  # a name that does not match
+        assert ask(api_client, acme_key[1], name="李四").status_code == 404
+    with django_assert_num_queries(2):  # an unknown number
+        assert ask(api_client, acme_key[1], id_number=ID_B).status_code == 404
+    assert Inquiry.objects.filter(hit=False).count() == 2
+    assert AuditEvent.objects.filter(action="query.run").count() == 4
+
+
+def test_query_when_caches_are_warm_takes_one_redis_round_trip(
+    api_client, furnished, acme_key
+):
+    """One for the rate counter and the give-to-get answer; the key comes from
+    this process's copy (members/keycache.py). Counted on the real client, not
+    replaced."""
+    import redis
+
+    ask(api_client, acme_key[1])
+    calls = []
+    real = redis.Redis.execute_command
+
+    def counting(self, *args, **options):
+        calls.append(args[0])
+        return real(self, *args, **options)
+
+    with mock.patch.object(redis.Redis, "execute_command", counting):
+        assert ask(api_client, acme_key[1]).status_code == 200
+    assert calls == ["EVALSHA"]
+
+
+def test_name_when_sql_and_python_normalise_differently_is_still_a_hit(
+    api_client, acme, acme_key, django_assert_num_queries
+):
+    """PostgreSQL's lower() keeps ß where Python's casefold() gives ss: the read's
+    name filter says no, Python says yes, and a second statement reads the
+    report. Python's comparison decides, as it always did."""
+    ingest(acme, csv_bytes([good_row(name="Anna Straße")]))
+    ask(api_client, acme_key[1], name="ANNA STRASSE")  # warms the caches
+    with django_assert_num_queries(3):
+        response = ask(api_client, acme_key[1], name="anna  strasse")
+    assert response.status_code == 200
+    assert response.json()["subject"]["name"] == "Anna Straße"
+    assert len(response.json()["accounts"]) == 1
 
 
 def test_inquiries_list_when_read_shows_own_member_only(

@@ -24,10 +24,12 @@ from bureau.records.models import (
 )
 from bureau.records.services.aggregate import profile_current
 from reports.models import PURPOSES_WITHOUT_CONSENT, Inquiry, Purpose
+from reports.selectors import report_data
 from reports.services.anonymise import platform_labels
 from reports.services.report import (
     ACCOUNT_FIELDS,
     PROFILE_FIELDS,
+    ReportClock,
     _json,
     build_report,
 )
@@ -273,3 +275,36 @@ def test_grid_when_history_is_full_matches_orm_reference(acme):
     batch = ingest(acme, csv_bytes([row]))
     assert batch.rows_accepted == 1
     assert_same_reports(Subject.objects.get(), [acme])
+
+
+@pytest.mark.django_db
+def test_subject_report_when_name_matches_reads_report_data_in_same_statement(
+    django_assert_num_queries,
+):
+    """`subject_report_by_identity` gives the subject and exactly `report_data`
+    when the stored name matches; the subject alone when it does not."""
+    from bureau.records.models import Subject
+    from reports.selectors import subject_report_by_identity
+
+    member = MemberFactory(code="acme")
+    ingest(member, csv_bytes([good_row(name=" 张三 ")]))
+    subject = Subject.objects.get()
+    clock = ReportClock.start()
+    window = {
+        "months_from": clock.months_from,
+        "exclude_inquiry_id": uuid.uuid4(),
+        "now": clock.now,
+    }
+    ids = {"id_type": subject.id_type, "id_hashes": [subject.id_hash]}
+    with django_assert_num_queries(1):
+        found = subject_report_by_identity(name="张三", **ids, **window)
+    assert found.subject == subject
+    assert found.data == report_data(subject_id=subject.pk, **window)
+    other = subject_report_by_identity(name="李四", **ids, **window)
+    assert other.subject == subject and other.data is None
+    assert (
+        subject_report_by_identity(
+            name="张三", id_type=subject.id_type, id_hashes=["0" * 64], **window
+        )
+        is None
+    )
