@@ -284,6 +284,20 @@ def request_body(person: tuple, i: int) -> bytes:
 # --- gunicorn and the clients ---------------------------------------------------
 
 
+def python_speed_ms() -> float:
+    """Milliseconds for a fixed pure-Python loop, best of three: this machine's
+    speed at the time. Shared cloud machines vary by a third from minute to
+    minute; compare figures taken at similar speeds."""
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        total = 0
+        for i in range(2_000_000):
+            total += i
+        best = min(best, time.perf_counter() - start)
+    return best * 1000
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -783,6 +797,7 @@ def main() -> int:
         drive(gunicorn.port, bodies, headers, args.clients, args.warmup, 1)
         log(f"load: {args.clients} clients for {args.duration:.0f} s…")
         results["loadavg_before_load"] = os.getloadavg()
+        results["python_speed_ms_before"] = python_speed_ms()
         cpu_gunicorn0, cpu_pg0 = gunicorn.cpu_seconds(), _postgres_cpu(BIG_DB)
         import psutil
 
@@ -805,6 +820,7 @@ def main() -> int:
         api["machine_cpu_share"] = busy / api["seconds"]
         api["client_procs"] = args.client_procs
         results["api"] = api
+        results["python_speed_ms_after"] = python_speed_ms()
         gunicorn.stop()
         gunicorn = None
 
@@ -891,6 +907,11 @@ def report(results: dict, args) -> None:
         f"{api['client_cpu_share']:.2f} / {api['gunicorn_cpu_share']:.2f} / "
         f"{api['postgres_cpu_share']:.2f} / {other:.2f} / "
         f"{api['machine_cpu_share']:.2f}",
+    )
+    row(
+        "  machine speed: 2M-step Python loop before / after the load",
+        f"{results['python_speed_ms_before']:.0f} / "
+        f"{results['python_speed_ms_after']:.0f} ms",
     )
     n = rawn["connections"]
     raw1u = results["raw_1_unprepared"]

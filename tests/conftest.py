@@ -86,3 +86,22 @@ def celery_worker(transactional_db):
         queues=["default", "ingest", "aggregate", "notify", "maintenance"],
     ) as worker:
         yield worker
+
+
+@pytest.fixture
+def redis_commands():
+    """The commands sent to Redis while the test runs, in order: each one a round
+    trip. Counted on the real client (redis-py), which still does the work."""
+    from unittest import mock
+
+    import redis
+
+    sent: list[str] = []
+    real = redis.Redis.execute_command
+
+    def counting(self, *args, **options):
+        sent.append(args[0])
+        return real(self, *args, **options)
+
+    with mock.patch.object(redis.Redis, "execute_command", counting):
+        yield sent

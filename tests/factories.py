@@ -49,3 +49,19 @@ def issue_key(
 
 def expired(days: int = 1):
     return timezone.now() - timezone.timedelta(days=days)
+
+
+def an_inquiry(member, **overrides) -> dict:
+    """Fields of a plain inquiry (a miss with a small report), for Inquiry(**…)."""
+    return {
+        "member": member,
+        "id_type": "resident_id",
+        "id_hash": "h" * 64,
+        "id_masked": "110105********002X",
+        "name_hash": "n" * 64,
+        "purpose": "loan_approval",
+        "consent_reference": "c-1",
+        "hit": False,
+        "report": {"accounts": [{"principal": "1.00", "name": "张三"}]},
+        **overrides,
+    }

@@ -16,6 +16,7 @@ from bureau.audit.selectors import audit_chain_verify
 from bureau.audit.services import AuditDetailsError, audit_record
 from members.models import Member
 from reports.models import Inquiry
+from tests.factories import an_inquiry
 
 
 def _write_events(n: int, actor="test") -> list[AuditEvent]:
@@ -217,17 +218,7 @@ def test_first_event_when_trail_is_empty_links_to_genesis():
 
 
 def _inquiry(**overrides) -> Inquiry:
-    fields = {
-        "id": uuid.uuid4(),
-        "id_type": "resident_id",
-        "id_hash": "h" * 64,
-        "id_masked": "110105********002X",
-        "name_hash": "n" * 64,
-        "purpose": "loan_approval",
-        "consent_reference": "c-1",
-        "hit": False,
-    }
-    return Inquiry(**{**fields, **overrides})
+    return Inquiry(**an_inquiry(None, **{"id": uuid.uuid4(), **overrides}))
 
 
 @pytest.mark.django_db

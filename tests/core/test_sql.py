@@ -11,24 +11,10 @@ from bureau.audit.models import AuditEvent
 from bureau.core.sql import insert_new, instance_from_row, select_columns
 from bureau.records.models import Subject
 from reports.models import Inquiry
+from tests.factories import an_inquiry
 from tests.records.helpers import csv_bytes, good_row, ingest
 
 pytestmark = pytest.mark.django_db
-
-
-def an_inquiry(member, **overrides) -> dict:
-    return {
-        "member": member,
-        "id_type": "resident_id",
-        "id_hash": "h" * 64,
-        "id_masked": "110105********002X",
-        "name_hash": "n" * 64,
-        "purpose": "loan_approval",
-        "consent_reference": "c-1",
-        "hit": False,
-        "report": {"accounts": [{"principal": "1.00", "name": "张三"}]},
-        **overrides,
-    }
 
 
 def stored(inquiry: Inquiry) -> dict:

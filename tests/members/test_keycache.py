@@ -1,8 +1,6 @@
 """API key rows are cached by prefix; every change that matters is seen on the
 next request, also when a request raced the change."""
 
-from unittest import mock
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -100,19 +98,12 @@ def test_change_made_in_another_process_when_no_local_copies_is_seen_at_once(
     assert api_client.get(ME, **bearer(full_key)).json()["code"] == "key_revoked"
 
 
-def test_local_copy_when_fresh_spares_the_redis_round_trip(acme, settings):
-    import redis
-
+def test_local_copy_when_fresh_spares_the_redis_round_trip(
+    acme, settings, redis_commands
+):
     settings.BUREAU_API_KEY_LOCAL_SECONDS = 2.0
     key, _ = issue_key(acme)
     keycache.get_key(key.prefix)  # reads Redis (and the database), holds a copy
-    calls = []
-    real = redis.Redis.execute_command
-
-    def counting(self, *args, **options):
-        calls.append(args[0])
-        return real(self, *args, **options)
-
-    with mock.patch.object(redis.Redis, "execute_command", counting):
-        assert keycache.get_key(key.prefix).pk == key.pk
-    assert calls == []
+    redis_commands.clear()
+    assert keycache.get_key(key.prefix).pk == key.pk
+    assert redis_commands == []
