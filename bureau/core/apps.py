@@ -7,7 +7,10 @@ class CoreConfig(AppConfig):
     verbose_name = "Bureau core"
 
     def ready(self) -> None:
-        from bureau.core import middleware  # noqa: F401  (connects request_finished)
+        from bureau.core import (
+            checks,  # noqa: F401  (registers the checks)
+            middleware,  # noqa: F401  (connects request_finished)
+        )
         from bureau.core.logging import install_request_id_record_factory
 
         install_request_id_record_factory()
