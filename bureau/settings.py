@@ -107,10 +107,11 @@ else:
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Prepared statements, for the few fixed statements of the query endpoint that run
-# through bureau.core.sql.prepared_cursor (server-side binding): psycopg prepares
-# one the fifth time a connection runs it. Planning the report's read cost six
-# times executing it. The ORM's client-side binding never prepares. 0 turns it
-# off, e.g. behind PgBouncer older than 1.21 in transaction mode.
+# through bureau.core.sql.fetchone_prepared (server-side binding): psycopg prepares
+# one once a connection has run it this many times. Planning the report's read
+# cost several times executing it. The ORM's client-side binding never prepares.
+# 0 turns it off, e.g. behind a PgBouncer in transaction mode that does not keep
+# prepared statements (max_prepared_statements = 0).
 DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
     env.int("DB_PREPARE_THRESHOLD", default=5) or None
 )

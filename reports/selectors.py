@@ -12,7 +12,7 @@ from typing import Any
 from django.db import connection, models
 from django.db.models import QuerySet
 
-from bureau.core.sql import instance_from_row, prepared_cursor, select_columns
+from bureau.core.sql import fetchone_prepared, instance_from_row, select_columns
 from bureau.records.fileformat.validation import REPORTED_FIELDS
 from bureau.records.models import (
     Dispute,
@@ -71,9 +71,7 @@ def subject_by_identity(*, id_type: str, id_hashes: list[str]) -> Subject | None
     """The subject filed under one of `id_hashes` (the links of one number's hash
     chain), as `Subject.objects.filter(id_type=…, id_hash__in=…).first()`."""
     sql, attnames = _subject_sql()
-    with prepared_cursor() as cursor:
-        cursor.execute(sql, [id_type, id_hashes])
-        row = cursor.fetchone()
+    row = fetchone_prepared(sql, [id_type, id_hashes])
     return None if row is None else instance_from_row(Subject, attnames, row)
 
 
@@ -289,9 +287,7 @@ def report_data(
         months_from=months_from, exclude_inquiry_id=exclude_inquiry_id, now=now
     )
     params["subject_id"] = subject_id
-    with prepared_cursor() as cursor:
-        cursor.execute(_report_sql(), params)
-        row = cursor.fetchone()
+    row = fetchone_prepared(_report_sql(), params)
     return _report_from_row(row)
 
 
@@ -353,9 +349,7 @@ def subject_report_by_identity(
         months_from=months_from, exclude_inquiry_id=exclude_inquiry_id, now=now
     )
     params.update(id_type=id_type, id_hashes=id_hashes, name=name)
-    with prepared_cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+    row = fetchone_prepared(sql, params)
     if row is None:
         return None
     n = len(attnames)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TypeVar
 
-from django.db import connection
+from django.db import NotSupportedError, connection
 from django.db.models import Model
 from django.db.models.signals import post_save, pre_save
 
@@ -23,14 +23,9 @@ M = TypeVar("M", bound=Model)
 
 
 @contextmanager
-def prepared_cursor() -> Iterator:
-    """`connection.cursor()` with server-side binding, for the hot path's few
-    fixed statements: psycopg prepares a statement the fifth time a connection
-    runs it (`prepare_threshold`), after which PostgreSQL plans it once per
-    connection instead of once per request (planning the report's read cost three
-    times its execution). Django's default client-side binding never prepares.
-    Wrapped as Django wraps its cursors: errors translated, execute wrappers and
-    the query log apply."""
+def _server_binding_cursor() -> Iterator:
+    """`connection.cursor()` with server-side binding, wrapped as Django wraps its
+    cursors: errors translated, execute wrappers and the query log apply."""
     from django.db.backends.postgresql.base import ServerBindingCursor
 
     connection.close_if_health_check_failed()
@@ -39,6 +34,40 @@ def prepared_cursor() -> Iterator:
         cursor = connection._prepare_cursor(ServerBindingCursor(connection.connection))
     with cursor:
         yield cursor
+
+
+def _is_stale_plan(error: Exception) -> bool:
+    return getattr(
+        error.__cause__, "sqlstate", None
+    ) == "0A000" and "cached plan must not change result type" in str(error)
+
+
+def fetchone_prepared(sql: str, params) -> tuple | None:
+    """Run one of the hot path's fixed statements and return its first row.
+
+    Server-side binding lets psycopg prepare the statement once a connection has
+    run it `prepare_threshold` times (settings.py), after which PostgreSQL plans
+    it once per connection instead of once per request: planning the report's
+    read cost several times executing it. Django's client-side binding never
+    prepares.
+
+    A migration that changes the columns a prepared statement returns makes it
+    fail ("cached plan must not change result type") on connections that
+    prepared it before. Outside a transaction block nothing was done (the
+    statement was its own transaction): the connection is replaced and the
+    statement run once more. Inside one the error stands; the rollback clears
+    psycopg's statements."""
+    try:
+        with _server_binding_cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+    except NotSupportedError as error:
+        if connection.in_atomic_block or not _is_stale_plan(error):
+            raise
+    connection.close()
+    with _server_binding_cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
 
 
 @cache

@@ -2,13 +2,19 @@
 
 import uuid
 
+import psycopg
 import pytest
-from django.db import connection
+from django.db import NotSupportedError, connection, transaction
 from django.db.models.signals import post_save
 from django.utils import timezone
 
 from bureau.audit.models import AuditEvent
-from bureau.core.sql import insert_new, instance_from_row, select_columns
+from bureau.core.sql import (
+    fetchone_prepared,
+    insert_new,
+    instance_from_row,
+    select_columns,
+)
 from bureau.records.models import Subject
 from reports.models import Inquiry
 from tests.factories import an_inquiry
@@ -76,3 +82,63 @@ def test_instance_from_row_when_selected_equals_orm_instance(acme):
 def test_select_columns_when_a_field_needs_conversion_refuses():
     with pytest.raises(TypeError, match="report"):
         select_columns(Inquiry)
+
+
+# --- fetchone_prepared: prepared per connection, and a migration in between ------
+
+
+@pytest.fixture
+def probe_table(transactional_db):
+    """A table another session will migrate under this one's prepared statement."""
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE prepared_probe (v integer)")
+        cursor.execute("INSERT INTO prepared_probe VALUES (7)")
+    yield "SELECT v FROM prepared_probe"
+    connection.close()  # may hold a statement of a table about to go
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS prepared_probe")
+
+
+def _prepared_statement_names() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _migrate_elsewhere(sql: str) -> None:
+    """Run DDL on another connection, as a deploy's `migrate` would."""
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("prepare_threshold", None)
+    with psycopg.connect(**params, autocommit=True) as other:
+        other.execute(sql)
+
+
+def test_fetchone_prepared_when_run_often_is_prepared_on_the_connection(probe_table):
+    threshold = connection.connection.prepare_threshold
+    for _ in range(threshold + 1):
+        assert fetchone_prepared(probe_table, []) == (7,)
+    assert probe_table in _prepared_statement_names()
+
+
+def test_fetchone_prepared_when_columns_changed_elsewhere_reconnects_and_answers(
+    probe_table,
+):
+    for _ in range(connection.connection.prepare_threshold + 1):
+        fetchone_prepared(probe_table, [])
+    before = connection.connection.info.backend_pid
+    _migrate_elsewhere("ALTER TABLE prepared_probe ALTER COLUMN v TYPE text")
+    assert fetchone_prepared(probe_table, []) == ("7",)
+    assert connection.connection.info.backend_pid != before
+
+
+def test_fetchone_prepared_when_columns_changed_inside_a_transaction_raises(
+    probe_table,
+):
+    for _ in range(connection.connection.prepare_threshold + 1):
+        fetchone_prepared(probe_table, [])
+    _migrate_elsewhere("ALTER TABLE prepared_probe ALTER COLUMN v TYPE text")
+    with pytest.raises(NotSupportedError), transaction.atomic():
+        fetchone_prepared(probe_table, [])
+    # The rollback cleared psycopg's statements: the next run prepares afresh.
+    assert fetchone_prepared(probe_table, []) == ("7",)
