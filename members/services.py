@@ -247,7 +247,9 @@ def api_key_rotate(
     now = timezone.now()
     with transaction.atomic():
         # Locked: two rotations of one key at once would both pass the checks.
-        old = ApiKey.objects.select_for_update().get(pk=key.pk)
+        # NO KEY: a query's inquiry (a foreign key to the key) takes KEY SHARE at
+        # commit while holding the audit chain lock this transaction will want.
+        old = ApiKey.objects.select_for_update(no_key=True).get(pk=key.pk)
         if old.is_revoked:
             raise Conflict("A revoked key cannot be rotated; issue a new key.")
         if old.is_expired(now):

@@ -61,7 +61,9 @@ def self_report_produce(*, subject: Subject, actor: Any) -> dict:
     inquiry_id = uuid.uuid4()
     with transaction.atomic():
         # Serialises self-reports of one subject: the count below stays exact.
-        subject = Subject.objects.select_for_update().get(pk=subject.pk)
+        # NO KEY: leaves the KEY SHARE of concurrent inquiries' foreign keys free
+        # (they take it holding the audit chain lock this transaction wants).
+        subject = Subject.objects.select_for_update(no_key=True).get(pk=subject.pk)
         now = timezone.now()
         year_start = timezone.localtime(now).replace(
             month=1, day=1, hour=0, minute=0, second=0, microsecond=0

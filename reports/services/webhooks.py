@@ -170,8 +170,10 @@ def webhook_create(
         raise ValidationFailed(errors=errors)
     secret = "whsec_" + secrets.token_urlsafe(32)
     with transaction.atomic():
-        # Serialise a member's creations so the cap holds under concurrency.
-        Member.objects.select_for_update().filter(pk=member.pk).first()
+        # Serialise a member's creations so the cap holds under concurrency. NO
+        # KEY: inquiries' foreign keys to the member (KEY SHARE, taken under the
+        # audit chain lock) must not wait for it.
+        Member.objects.select_for_update(no_key=True).filter(pk=member.pk).first()
         if webhooks_of_member(member=member).count() >= MAX_WEBHOOKS_PER_MEMBER:
             raise Conflict(
                 f"At most {MAX_WEBHOOKS_PER_MEMBER} webhooks; delete one first."

@@ -148,3 +148,69 @@ def test_rotate_api_key_command_when_run_prints_new_key_last(acme):
     assert abs(old.expires_at - expected) < timedelta(minutes=1)
     event = AuditEvent.objects.get(action="api_key.rotate")
     assert event.actor_label == "command:rotate_api_key"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rotation_when_a_query_of_the_key_holds_the_audit_lock_does_not_deadlock(
+    acme,
+):
+    """A query's write holds the audit chain lock and, at commit, checks its
+    inquiry's foreign key to the API key (KEY SHARE). A rotation locks that key
+    row, then waits for the chain lock to audit itself. The row lock must leave
+    KEY SHARE free, or the two wait for each other until PostgreSQL kills one."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    from bureau.audit.services import _CHAIN_LOCK_KEY
+    from reports.models import Inquiry
+    from tests.factories import an_inquiry
+
+    key, _ = issue_key(acme)
+    holding, go = threading.Event(), threading.Event()
+    errors: list[Exception] = []
+
+    def query():
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY]
+                    )
+                holding.set()
+                go.wait(10)
+                Inquiry.objects.create(**an_inquiry(acme, api_key=key))
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def rotate():
+        try:
+            api_key_rotate(key=key)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=query), threading.Thread(target=rotate)]
+    threads[0].start()
+    assert holding.wait(10)
+    threads[1].start()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the rotation waits for the chain lock
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks"
+                " WHERE locktype = 'advisory' AND NOT granted"
+            )
+            if cursor.fetchone()[0]:
+                break
+        time.sleep(0.01)
+    go.set()
+    for thread in threads:
+        thread.join(15)
+    assert errors == []
+    assert Inquiry.objects.filter(api_key=key).count() == 1
+    assert ApiKey.objects.filter(rotated_from=key).count() == 1
