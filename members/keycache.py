@@ -76,7 +76,10 @@ def _to_entry(key: ApiKey, generation: int) -> dict:
 
 
 def _from_entry(entry: dict) -> ApiKey:
-    key = ApiKey(**entry["key"])
+    # Lists copied: a held entry serves many requests (and threads).
+    key = ApiKey(
+        **{k: list(v) if isinstance(v, list) else v for k, v in entry["key"].items()}
+    )
     key.member = Member(**entry["member"])
     key._state.adding = False  # a stored row: saving it would UPDATE, not INSERT
     key.member._state.adding = False
@@ -86,16 +89,20 @@ def _from_entry(entry: dict) -> ApiKey:
 # prefix → (monotonic deadline, entry): this process's copies. Only keys that
 # exist get here, so unknown prefixes cannot grow it; _LOCAL_MAX bounds it anyway.
 _local: dict[str, tuple[float, dict]] = {}
+# prefix → when this process last changed it: an entry read before that (by a
+# thread that raced the change) is not held.
+_changed: dict[str, float] = {}
 _LOCAL_MAX = 10_000
 _now = time.monotonic
 
 
-def _hold(prefix: str, entry: dict) -> None:
+def _hold(prefix: str, entry: dict, read_at: float) -> None:
     seconds = settings.BUREAU_API_KEY_LOCAL_SECONDS
-    if seconds > 0:
-        if len(_local) >= _LOCAL_MAX:
-            _local.clear()
-        _local[prefix] = (_now() + seconds, entry)
+    if seconds <= 0 or _changed.get(prefix, float("-inf")) >= read_at:
+        return
+    if len(_local) >= _LOCAL_MAX:
+        _local.clear()
+    _local[prefix] = (_now() + seconds, entry)
 
 
 def get_key(prefix: str) -> ApiKey | None:
@@ -105,8 +112,9 @@ def get_key(prefix: str) -> ApiKey | None:
     One Redis round trip on a cache hit; it also tells whether `last_used_at` was
     written lately (`key.touch_claimed`), so `api_key_touch` needs no other. A
     local copy counts as touched: the next Redis read, within seconds, tells."""
+    read_at = _now()
     held = _local.get(prefix)
-    if held is not None and held[0] > _now():
+    if held is not None and held[0] > read_at:
         key = _from_entry(held[1])
         key.touch_claimed = True
         return key
@@ -116,7 +124,7 @@ def get_key(prefix: str) -> ApiKey | None:
     generation = found.get(_generation_key(prefix), 0)
     entry = found.get(_row_key(prefix))
     if entry is not None and entry.get("generation") == generation:
-        _hold(prefix, entry)
+        _hold(prefix, entry, read_at)
         key = _from_entry(entry)
         key.touch_claimed = _touch_key(prefix) in found
         return key
@@ -126,17 +134,21 @@ def get_key(prefix: str) -> ApiKey | None:
         # it meanwhile, this entry is already stale and will be ignored.
         entry = _to_entry(key, generation)
         cache.set(_row_key(prefix), entry, timeout)
-        _hold(prefix, entry)
+        _hold(prefix, entry, read_at)
     return key
 
 
 def forget_local() -> None:
     """Drop this process's copies (tests start each from a clean slate)."""
     _local.clear()
+    _changed.clear()
 
 
 def _bump(prefixes: list[str]) -> None:
+    if len(_changed) >= _LOCAL_MAX:
+        _changed.clear()
     for prefix in prefixes:
+        _changed[prefix] = _now()
         _local.pop(prefix, None)
         name = _generation_key(prefix)
         try:

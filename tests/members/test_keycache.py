@@ -1,6 +1,8 @@
 """API key rows are cached by prefix; every change that matters is seen on the
 next request, also when a request raced the change."""
 
+from unittest import mock
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -107,3 +109,31 @@ def test_local_copy_when_fresh_spares_the_redis_round_trip(
     redis_commands.clear()
     assert keycache.get_key(key.prefix).pk == key.pk
     assert redis_commands == []
+
+
+def test_entry_read_before_a_change_in_this_process_is_not_held(acme, settings):
+    """A thread reads the key, another revokes it meanwhile: the first thread's
+    answer is already on its way, but its copy must not outlive the change."""
+    settings.BUREAU_API_KEY_LOCAL_SECONDS = 2.0
+    key, _ = issue_key(acme)
+    keycache.get_key(key.prefix)  # the entry is in Redis now
+    keycache.forget_local()
+    real_get_many = keycache.cache.get_many
+
+    def racing_get_many(names):
+        found = real_get_many(names)
+        api_key_revoke(key=key)  # the other thread, after this read
+        return found
+
+    with mock.patch.object(keycache.cache, "get_many", racing_get_many):
+        assert keycache.get_key(key.prefix).revoked_at is None  # read before
+    assert keycache.get_key(key.prefix).revoked_at is not None
+
+
+def test_local_copy_when_handed_out_twice_shares_no_lists(acme, settings):
+    settings.BUREAU_API_KEY_LOCAL_SECONDS = 2.0
+    key, _ = issue_key(acme)
+    keycache.get_key(key.prefix)
+    first, second = keycache.get_key(key.prefix), keycache.get_key(key.prefix)
+    first.scopes.append("admin")
+    assert "admin" not in second.scopes
