@@ -3,6 +3,8 @@
 A PostgreSQL trigger (migration 0002) refuses UPDATE and DELETE. Each row stores
 hash = sha256(prev_hash + canonical JSON of its own fields), so altering or removing
 any row breaks the chain from there on; `manage.py audit_verify` finds where.
+Events are ordered by `sequence`; `created_at` is stamped before the writers'
+lock, so two concurrent events may be out of time order by the wait.
 
 Also here: misuse alerts (`Alert`), which compliance updates, so not append-only.
 """

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from functools import cache
 from typing import Any
@@ -15,7 +16,7 @@ from django.utils import timezone
 from bureau.audit.chain import GENESIS_HASH, canonical_before_sequence
 from bureau.audit.models import AuditEvent
 from bureau.core.context import client_ip_var, current_request_id
-from bureau.core.sql import insert_new, pending_insert, prepared_cursor
+from bureau.core.sql import fetchone_prepared, insert_new, pending_insert
 
 # Fixed key for pg_advisory_xact_lock: "audit" chain writers take turns.
 _CHAIN_LOCK_KEY = 0x0B0EA0D17
@@ -36,6 +37,23 @@ def redact_identity(text: str) -> str:
     return _IDENTITY_LIKE.sub("[redacted]", text)
 
 
+def _as_jsonb_gives_back(value: Any) -> Any:
+    """JSON-loaded `value` as JSONB will give it back: -0.0 is 0.0. NaN and
+    infinities (no JSONB) and floats of 1e16 and above (they come back as
+    integers, which would change the hash on verify) are refused."""
+    if isinstance(value, float):
+        if not math.isfinite(value) or abs(value) >= 1e16:
+            raise AuditDetailsError(
+                "audit details take finite floats below 1e16; give others as text"
+            )
+        return value + 0.0  # -0.0 → 0.0
+    if isinstance(value, dict):
+        return {key: _as_jsonb_gives_back(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_jsonb_gives_back(item) for item in value]
+    return value
+
+
 def _check_details(details: dict[str, Any]) -> dict[str, Any]:
     text = json.dumps(details, default=str, ensure_ascii=False)
     if _IDENTITY_LIKE.search(text):
@@ -43,7 +61,7 @@ def _check_details(details: dict[str, Any]) -> dict[str, Any]:
             "audit details must not contain identity numbers or phones"
         )
     # Round trip through JSON so what is hashed is exactly what JSONB gives back.
-    return json.loads(text)
+    return _as_jsonb_gives_back(json.loads(text))
 
 
 def _describe_actor(actor: Any) -> dict[str, Any]:
@@ -174,6 +192,8 @@ def audit_record(
         request_id=current_request_id(),
         ip=client_ip_var.get(),
         details=_check_details(details or {}),
+        # Taken before the chain lock: concurrent events can be out of time order
+        # by a lock wait. Their order is `sequence`.
         created_at=timezone.now(),
     )
     event = AuditEvent(**fields)
@@ -189,9 +209,9 @@ def audit_record(
         params = pending.params + params
     else:
         sql = f"WITH {sql}"
-    with prepared_cursor() as cursor:
-        cursor.execute(sql, params)
-        event.pk, event.sequence, event.prev_hash, event.hash = cursor.fetchone()
+    event.pk, event.sequence, event.prev_hash, event.hash = fetchone_prepared(
+        sql, params
+    )
     if pending is not None:
         pending.done()
     event._state.adding = False

@@ -194,6 +194,9 @@ _TEXT = st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",))
             st.booleans(),
             st.none(),
             st.lists(st.text(_TEXT, max_size=5), max_size=3),
+            st.floats(
+                allow_nan=False, allow_infinity=False, max_value=1e15, min_value=-1e15
+            ),
         ),
         max_size=4,
     ),
@@ -236,21 +239,23 @@ def test_insert_obj_when_given_writes_row_and_event_in_one_statement(
     assert audit_chain_verify().intact
 
 
-@pytest.mark.django_db
+# Autocommit, no transaction block around the call: what keeps the two rows
+# together is the single statement itself.
+@pytest.mark.django_db(transaction=True)
 def test_insert_obj_when_event_fails_leaves_no_row():
     """The database refuses the event (an action longer than its column): the
     inquiry written by the same statement goes too."""
-    with pytest.raises(DataError), transaction.atomic():
+    with pytest.raises(DataError):
         audit_record(actor="test", action="x" * 65, obj=_inquiry(), insert_obj=True)
     assert not Inquiry.objects.exists()
     assert not AuditEvent.objects.exists()
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_insert_obj_when_row_fails_leaves_no_event():
     first = _inquiry()
     audit_record(actor="test", action="query.run", obj=first, insert_obj=True)
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises(IntegrityError):
         audit_record(
             actor="test",
             action="query.run",
@@ -258,6 +263,7 @@ def test_insert_obj_when_row_fails_leaves_no_event():
             insert_obj=True,
         )
     assert AuditEvent.objects.count() == Inquiry.objects.count() == 1
+    assert audit_chain_verify().intact
 
 
 @pytest.mark.django_db
@@ -296,3 +302,18 @@ def test_canonical_before_sequence_when_number_appended_is_the_canonical_form():
     for sequence in (1, 42, 10**12):
         expected = canonical({**fields, "sequence": sequence})
         assert head + f"{sequence}}}" == expected
+
+
+@pytest.mark.django_db
+def test_details_when_negative_zero_verify_as_jsonb_gives_them_back():
+    audit_record(actor="test", action="test.event", details={"x": -0.0, "y": [-0.0]})
+    assert audit_chain_verify().intact
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), 1e16, -3e20])
+def test_details_when_float_would_not_survive_jsonb_are_refused(value):
+    """NaN and infinities are no JSONB; 1e16 and above come back as integers,
+    which would break the chain on verification."""
+    with pytest.raises(AuditDetailsError):
+        audit_record(actor="test", action="test.event", details={"x": [value]})
