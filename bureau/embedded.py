@@ -85,6 +85,9 @@ def _tuning() -> dict[str, str]:
         "checkpoint_completion_target": "0.9",
         # Local SSD, not spinning disk: an index probe is not 4× a sequential read.
         "random_page_cost": "1.1",
+        # Statements bind a typed name as a parameter: never into the log.
+        "log_parameter_max_length": "0",
+        "log_parameter_max_length_on_error": "0",
     }
 
 

@@ -3,7 +3,11 @@
 import pytest
 from django.core import checks
 
-from bureau.core.checks import check_server_encoding, server_encoding_errors
+from bureau.core.checks import (
+    check_server_encoding,
+    ctype_warnings,
+    server_encoding_errors,
+)
 
 
 @pytest.mark.django_db
@@ -17,3 +21,9 @@ def test_server_encoding_when_not_utf8_is_an_error():
     (error,) = server_encoding_errors("SQL_ASCII")
     assert error.id == "bureau.E001" and "SQL_ASCII" in error.msg
     assert server_encoding_errors("UTF8") == []
+
+
+def test_ctype_when_c_warns_that_names_cost_a_second_statement():
+    (warning,) = ctype_warnings("C")
+    assert warning.id == "bureau.W001"
+    assert ctype_warnings("C.UTF-8") == [] and ctype_warnings("zh_CN.UTF-8") == []

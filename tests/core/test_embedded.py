@@ -29,3 +29,5 @@ def test_tuning_file_when_written_sets_memory_and_checkpoint_settings(tmp_path):
     assert 128 <= shared_mb <= 2048
     assert settings["max_wal_size"] == "'4GB'"
     assert settings["checkpoint_timeout"] == "'15min'"
+    assert settings["log_parameter_max_length"] == "'0'"
+    assert settings["log_parameter_max_length_on_error"] == "'0'"
