@@ -1,6 +1,9 @@
 """Shared fixtures. Everything runs against real PostgreSQL and Redis; tests that need
 the broker start a real Celery worker (no eager mode)."""
 
+import threading
+import time
+
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -105,3 +108,36 @@ def redis_commands():
 
     with mock.patch.object(redis.Redis, "execute_command", counting):
         yield sent
+
+
+def db_thread(target, errors: list) -> threading.Thread:
+    """A thread that runs `target` on its own database connection, closed after;
+    what it raises goes to `errors` (for tests of concurrent sessions)."""
+    from django.db import connection
+
+    def run():
+        try:
+            target()
+        except Exception as exc:  # reported by the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    return threading.Thread(target=run)
+
+
+def wait_for_advisory_lock_waiter(timeout: float = 10) -> None:
+    """Until some session waits for an advisory lock (the audit chain's)."""
+    from django.db import connection
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks"
+                " WHERE locktype = 'advisory' AND NOT granted"
+            )
+            if cursor.fetchone()[0]:
+                return
+        time.sleep(0.01)
+    raise AssertionError("no session came to wait for an advisory lock")

@@ -16,6 +16,7 @@ from bureau.audit.selectors import audit_chain_verify
 from bureau.audit.services import AuditDetailsError, audit_record
 from members.models import Member
 from reports.models import Inquiry
+from tests.conftest import db_thread, wait_for_advisory_lock_waiter
 from tests.factories import an_inquiry
 
 
@@ -103,17 +104,8 @@ def test_details_when_identity_number_given_are_refused():
 
 @pytest.mark.django_db(transaction=True)
 def test_chain_when_written_concurrently_does_not_fork():
-    errors = []
-
-    def writer():
-        try:
-            _write_events(10)
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=writer) for _ in range(4)]
+    errors: list[Exception] = []
+    threads = [db_thread(lambda: _write_events(10), errors) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -123,49 +115,27 @@ def test_chain_when_written_concurrently_does_not_fork():
     assert report.intact and report.events_checked == 40
 
 
-def _advisory_lock_waiters() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-        )
-        return cursor.fetchone()[0]
-
-
 @pytest.mark.django_db(transaction=True)
 def test_writer_when_waiting_for_the_lock_chains_to_the_event_committed_meanwhile():
     """The chain head is read after the lock is granted, not before the wait."""
-    import time
-
     holding, release = threading.Event(), threading.Event()
     events: dict[str, AuditEvent] = {}
-    errors = []
+    errors: list[Exception] = []
 
     def first():
-        try:
-            with transaction.atomic():
-                events["first"] = audit_record(actor="alice", action="test.first")
-                holding.set()
-                release.wait(10)
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+        with transaction.atomic():
+            events["first"] = audit_record(actor="alice", action="test.first")
+            holding.set()
+            release.wait(10)
 
     def second():
-        try:
-            events["second"] = audit_record(actor="bob", action="test.second")
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+        events["second"] = audit_record(actor="bob", action="test.second")
 
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    threads = [db_thread(first, errors), db_thread(second, errors)]
     threads[0].start()
     assert holding.wait(10)
     threads[1].start()
-    deadline = time.monotonic() + 10
-    while _advisory_lock_waiters() == 0 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_for_advisory_lock_waiter()
     release.set()
     for thread in threads:
         thread.join()

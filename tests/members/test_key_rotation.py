@@ -11,7 +11,7 @@ from django.utils import timezone
 from bureau.audit.models import AuditEvent
 from members.models import ApiKey
 from members.services import api_key_revoke, api_key_rotate
-from tests.conftest import bearer
+from tests.conftest import bearer, db_thread, wait_for_advisory_lock_waiter
 from tests.factories import issue_key
 
 pytestmark = pytest.mark.django_db
@@ -159,7 +159,6 @@ def test_rotation_when_a_query_of_the_key_holds_the_audit_lock_does_not_deadlock
     row, then waits for the chain lock to audit itself. The row lock must leave
     KEY SHARE free, or the two wait for each other until PostgreSQL kills one."""
     import threading
-    import time
 
     from django.db import connection, transaction
 
@@ -172,42 +171,22 @@ def test_rotation_when_a_query_of_the_key_holds_the_audit_lock_does_not_deadlock
     errors: list[Exception] = []
 
     def query():
-        try:
-            with transaction.atomic():
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        "SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY]
-                    )
-                holding.set()
-                go.wait(10)
-                Inquiry.objects.create(**an_inquiry(acme, api_key=key))
-        except Exception as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                lock = "SELECT pg_advisory_xact_lock(%s)"
+                cursor.execute(lock, [_CHAIN_LOCK_KEY])
+            holding.set()
+            go.wait(10)
+            Inquiry.objects.create(**an_inquiry(acme, api_key=key))
 
-    def rotate():
-        try:
-            api_key_rotate(key=key)
-        except Exception as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=query), threading.Thread(target=rotate)]
+    threads = [
+        db_thread(query, errors),
+        db_thread(lambda: api_key_rotate(key=key), errors),
+    ]
     threads[0].start()
     assert holding.wait(10)
     threads[1].start()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:  # the rotation waits for the chain lock
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_locks"
-                " WHERE locktype = 'advisory' AND NOT granted"
-            )
-            if cursor.fetchone()[0]:
-                break
-        time.sleep(0.01)
+    wait_for_advisory_lock_waiter()  # the rotation, for the chain lock
     go.set()
     for thread in threads:
         thread.join(15)
