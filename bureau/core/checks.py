@@ -21,14 +21,16 @@ def server_encoding_errors(encoding: str) -> list[checks.Error]:
     ]
 
 
-def ctype_warnings(ctype: str) -> list[checks.Warning]:
-    # Under C (or POSIX) lower() folds ASCII letters only: the query's name filter
-    # then passes on other upper-case names, which cost a second statement.
-    if ctype.upper() not in ("C", "POSIX"):
+def case_folding_warnings(folds_non_ascii: bool) -> list[checks.Warning]:
+    # Under a C (or POSIX) locale lower() folds ASCII letters only: the query's
+    # name filter then turns away other upper-case names, which cost a second
+    # statement. Asked of lower() itself: where the locale lives (LC_CTYPE,
+    # ICU, the builtin provider) differs between PostgreSQL versions.
+    if folds_non_ascii:
         return []
     return [
         checks.Warning(
-            f"The database's LC_CTYPE is {ctype}: lower() folds ASCII letters only.",
+            "The database's lower() folds ASCII letters only (a C locale).",
             hint="Answers stay right; queries of names with other upper-case "
             "letters take a second statement. Create the database with a UTF-8 "
             "locale (e.g. C.UTF-8) to avoid it.",
@@ -44,6 +46,6 @@ def check_server_encoding(app_configs=None, databases=None, **kwargs):
         with connections[alias].cursor() as cursor:
             cursor.execute("SHOW server_encoding")
             errors += server_encoding_errors(cursor.fetchone()[0])
-            cursor.execute("SHOW lc_ctype")
-            errors += ctype_warnings(cursor.fetchone()[0])
+            cursor.execute("SELECT lower('Ä') = 'ä'")
+            errors += case_folding_warnings(cursor.fetchone()[0])
     return errors

@@ -4,8 +4,8 @@ import pytest
 from django.core import checks
 
 from bureau.core.checks import (
+    case_folding_warnings,
     check_server_encoding,
-    ctype_warnings,
     server_encoding_errors,
 )
 
@@ -23,7 +23,7 @@ def test_server_encoding_when_not_utf8_is_an_error():
     assert server_encoding_errors("UTF8") == []
 
 
-def test_ctype_when_c_warns_that_names_cost_a_second_statement():
-    (warning,) = ctype_warnings("C")
+def test_case_folding_when_ascii_only_warns_that_names_cost_a_second_statement():
+    (warning,) = case_folding_warnings(False)
     assert warning.id == "bureau.W001"
-    assert ctype_warnings("C.UTF-8") == [] and ctype_warnings("zh_CN.UTF-8") == []
+    assert case_folding_warnings(True) == []
