@@ -62,7 +62,8 @@ def fetchone_prepared(sql: str, params) -> tuple | None:
             cursor.execute(sql, params)
             return cursor.fetchone()
     except NotSupportedError as error:
-        if connection.in_atomic_block or not _is_stale_plan(error):
+        in_transaction = connection.in_atomic_block or not connection.get_autocommit()
+        if in_transaction or not _is_stale_plan(error):
             raise
     connection.close()
     with _server_binding_cursor() as cursor:

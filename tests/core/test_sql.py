@@ -142,3 +142,20 @@ def test_fetchone_prepared_when_columns_changed_inside_a_transaction_raises(
         fetchone_prepared(probe_table, [])
     # The rollback cleared psycopg's statements: the next run prepares afresh.
     assert fetchone_prepared(probe_table, []) == ("7",)
+
+
+def test_fetchone_prepared_when_columns_changed_with_autocommit_off_raises(
+    probe_table,
+):
+    """A transaction opened by hand is the caller's: not closed under it."""
+    for _ in range(connection.connection.prepare_threshold + 1):
+        fetchone_prepared(probe_table, [])
+    _migrate_elsewhere("ALTER TABLE prepared_probe ALTER COLUMN v TYPE text")
+    transaction.set_autocommit(False)
+    try:
+        with pytest.raises(NotSupportedError):
+            fetchone_prepared(probe_table, [])
+        transaction.rollback()
+    finally:
+        transaction.set_autocommit(True)
+    assert fetchone_prepared(probe_table, []) == ("7",)
