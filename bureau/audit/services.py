@@ -16,7 +16,13 @@ from django.utils import timezone
 from bureau.audit.chain import GENESIS_HASH, canonical_before_sequence
 from bureau.audit.models import AuditEvent
 from bureau.core.context import client_ip_var, current_request_id
-from bureau.core.sql import fetchone_prepared, insert_new, pending_insert
+from bureau.core.sql import (
+    fetchone_prepared,
+    insert_new,
+    insert_params,
+    mark_saved,
+    pending_insert,
+)
 
 # Fixed key for pg_advisory_xact_lock: "audit" chain writers take turns.
 _CHAIN_LOCK_KEY = 0x0B0EA0D17
@@ -198,11 +204,7 @@ def audit_record(
     )
     event = AuditEvent(**fields)
     sql, columns = _append_sql()
-    params = [GENESIS_HASH, _CHAIN_LOCK_KEY]
-    params += [
-        field.get_db_prep_save(field.pre_save(event, add=True), connection)
-        for field in columns
-    ]
+    params = [GENESIS_HASH, _CHAIN_LOCK_KEY, *insert_params(event, columns)]
     params.append(canonical_before_sequence(fields))
     if pending is not None:
         sql = f"WITH new_row AS ({pending.sql}), {sql}"
@@ -214,6 +216,5 @@ def audit_record(
     )
     if pending is not None:
         pending.done()
-    event._state.adding = False
-    event._state.db = connection.alias
+    mark_saved(event)
     return event

@@ -57,18 +57,20 @@ def fetchone_prepared(sql: str, params) -> tuple | None:
     statement was its own transaction): the connection is replaced and the
     statement run once more. Inside one the error stands; the rollback clears
     psycopg's statements."""
-    try:
+
+    def run() -> tuple | None:
         with _server_binding_cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchone()
+
+    try:
+        return run()
     except NotSupportedError as error:
         in_transaction = connection.in_atomic_block or not connection.get_autocommit()
         if in_transaction or not _is_stale_plan(error):
             raise
     connection.close()
-    with _server_binding_cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
+    return run()
 
 
 @cache
@@ -111,7 +113,9 @@ def _compiled_for(obj: Model) -> tuple[str, tuple, object] | None:
     return compiled
 
 
-def _insert_params(obj: Model, fields: tuple) -> list:
+def insert_params(obj: Model, fields: tuple) -> list:
+    """What `save()` would bind for `fields` of new `obj`: related fields checked,
+    each field's `pre_save` (defaults, auto_now) and database preparation."""
     obj._prepare_related_fields_for_save(operation_name="save")
     return [
         field.get_db_prep_save(field.pre_save(obj, add=True), connection)
@@ -119,7 +123,8 @@ def _insert_params(obj: Model, fields: tuple) -> list:
     ]
 
 
-def _mark_saved(obj: Model) -> None:
+def mark_saved(obj: Model) -> None:
+    """`obj` is a row in the database now, as after `save()`."""
     obj._state.adding = False
     obj._state.db = connection.alias
 
@@ -134,12 +139,12 @@ def insert_new(obj: M) -> M:
         obj.save(force_insert=True)
         return obj
     sql, fields, returning = compiled
-    params = _insert_params(obj, fields)
+    params = insert_params(obj, fields)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         if returning is not None:
             setattr(obj, returning.attname, cursor.fetchone()[0])
-    _mark_saved(obj)
+    mark_saved(obj)
     return obj
 
 
@@ -155,7 +160,7 @@ class PendingInsert:
 
     def done(self) -> None:
         """Call once the statement carrying the INSERT has run."""
-        _mark_saved(self.obj)
+        mark_saved(self.obj)
 
 
 def pending_insert(obj: Model) -> PendingInsert | None:
@@ -165,7 +170,7 @@ def pending_insert(obj: Model) -> PendingInsert | None:
     if compiled is None or compiled[2] is not None:
         return None
     sql, fields, _ = compiled
-    return PendingInsert(obj=obj, sql=sql, params=_insert_params(obj, fields))
+    return PendingInsert(obj=obj, sql=sql, params=insert_params(obj, fields))
 
 
 @cache
