@@ -57,11 +57,12 @@ def _table(model) -> str:
 
 @cache
 def _subject_sql() -> tuple[str, tuple[str, ...]]:
+    """The look-up by number, taking %(id_type)s and %(id_hashes)s."""
     columns, attnames = select_columns(Subject)
     sql = (
         f"SELECT {columns} FROM {_table(Subject)}"  # noqa: S608
-        f" WHERE {_column(Subject, 'id_type')} = %s"
-        f" AND {_column(Subject, 'id_hash')} = ANY(%s)"
+        f" WHERE {_column(Subject, 'id_type')} = %(id_type)s"
+        f" AND {_column(Subject, 'id_hash')} = ANY(%(id_hashes)s)"
         f" ORDER BY {_column(Subject, 'id')} LIMIT 1"
     )
     return sql, attnames
@@ -71,7 +72,7 @@ def subject_by_identity(*, id_type: str, id_hashes: list[str]) -> Subject | None
     """The subject filed under one of `id_hashes` (the links of one number's hash
     chain), as `Subject.objects.filter(id_type=…, id_hash__in=…).first()`."""
     sql, attnames = _subject_sql()
-    row = fetchone_prepared(sql, [id_type, id_hashes])
+    row = fetchone_prepared(sql, {"id_type": id_type, "id_hashes": id_hashes})
     return None if row is None else instance_from_row(Subject, attnames, row)
 
 
@@ -313,20 +314,14 @@ class SubjectReport:
 @cache
 def _subject_report_sql() -> tuple[str, tuple[str, ...]]:
     columns, attnames = select_columns(Subject, alias="subj")
-    subject_columns, _ = select_columns(Subject)
+    subject, _ = _subject_sql()
+    report = _report_sql("subj." + _column(Subject, "id"))
     name_key = _NAME_KEY_SQL.format(name="subj." + _column(Subject, "name"))
     sql = f"""
         SELECT {columns}, rep.*
-        FROM (
-            SELECT {subject_columns} FROM {_table(Subject)}
-            WHERE {_column(Subject, "id_type")} = %(id_type)s
-              AND {_column(Subject, "id_hash")} = ANY(%(id_hashes)s)
-            ORDER BY {_column(Subject, "id")} LIMIT 1
-        ) subj
+        FROM ({subject}) subj
         LEFT JOIN LATERAL (
-            SELECT TRUE AS read, report.* FROM ({
-        _report_sql("subj." + _column(Subject, "id"))
-    }) report
+            SELECT TRUE AS read, report.* FROM ({report}) report
             WHERE {name_key} = %(name)s
         ) rep ON TRUE
     """  # noqa: S608
