@@ -40,7 +40,7 @@ def case_folding_warnings(folds_non_ascii: bool) -> list[checks.Warning]:
 
 
 @checks.register(checks.Tags.database)
-def check_server_encoding(app_configs=None, databases=None, **kwargs):
+def check_database_server(app_configs=None, databases=None, **kwargs):
     errors: list[checks.CheckMessage] = []
     for alias in databases or ():
         with connections[alias].cursor() as cursor:

@@ -5,14 +5,14 @@ from django.core import checks
 
 from bureau.core.checks import (
     case_folding_warnings,
-    check_server_encoding,
+    check_database_server,
     server_encoding_errors,
 )
 
 
 @pytest.mark.django_db
 def test_database_checks_when_server_is_utf8_find_nothing():
-    assert check_server_encoding in checks.registry.registry.get_checks()
+    assert check_database_server in checks.registry.registry.get_checks()
     errors = checks.run_checks(tags=[checks.Tags.database], databases=["default"])
     assert [e for e in errors if e.id.startswith("bureau.")] == []
 
