@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import random
+import re
 import socket
 import statistics
 import subprocess
@@ -384,32 +385,83 @@ def _postgres_cpu(database: str) -> float:
     return total
 
 
+class _Connection:
+    """A minimal HTTP/1.1 client for the load: the client shares the machine's
+    cores with the server, and http.client costs about twice the CPU a request
+    (its header parsing, and a new connection object after every close). Sends
+    prepared bytes; reads the status line, headers and a Content-Length body; opens
+    a new connection after a `Connection: close` (gunicorn's sync worker)."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.sock: socket.socket | None = None
+        self.buffer = b""
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+        self.sock, self.buffer = None, b""
+
+    def _recv(self) -> bytes:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("server closed the connection")
+        return chunk
+
+    def exchange(self, request: bytes) -> tuple[int, bytes]:
+        if self.sock is None:
+            self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=30)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock.sendall(request)
+        data = self.buffer
+        while (end := data.find(b"\r\n\r\n")) < 0:
+            data += self._recv()
+        head, data = data[:end].decode("latin-1"), data[end + 4 :]
+        status = int(head[9:12])
+        match = _CONTENT_LENGTH.search(head)
+        if match is None:
+            raise ConnectionError(f"no Content-Length in: {head[:200]}")
+        length = int(match.group(1))
+        while len(data) < length:
+            data += self._recv()
+        body, self.buffer = data[:length], data[length:]
+        if _CONNECTION_CLOSE.search(head):
+            self.close()
+        return status, body
+
+
+_CONTENT_LENGTH = re.compile(r"(?im)^content-length:\s*(\d+)")
+_CONNECTION_CLOSE = re.compile(r"(?im)^connection:\s*close")
+
+
+def http_request(port: int, body: bytes, headers: dict) -> bytes:
+    """The bytes of one POST to the query endpoint."""
+    lines = [f"POST {QUERY_PATH} HTTP/1.1", f"Host: 127.0.0.1:{port}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
 def _client_thread(
     port: int,
-    bodies: list[bytes],
-    headers: list[dict],
+    requests: list[bytes],
     offset: int,
     stride: int,
     deadline: float,
     sink: dict,
 ) -> None:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn = _Connection(port)
     latencies, statuses, examples = [], [], []
-    i = offset
-    n_bodies, n_keys = len(bodies), len(headers)
+    i, n = offset, len(requests)
     perf = time.perf_counter
     while True:
         start = perf()
         if start >= deadline:
             break
         try:
-            conn.request("POST", QUERY_PATH, bodies[i % n_bodies], headers[i % n_keys])
-            response = conn.getresponse()
-            data = response.read()
-            status = response.status
-        except (OSError, http.client.HTTPException) as exc:
+            status, data = conn.exchange(requests[i % n])
+        except OSError as exc:
             conn.close()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             status, data = 0, repr(exc).encode()
         latencies.append(perf() - start)
         statuses.append(status)
@@ -422,8 +474,7 @@ def _client_thread(
 
 def _drive_threads(
     port: int,
-    bodies: list[bytes],
-    headers: list[dict],
+    requests: list[bytes],
     threads: int,
     first: int,
     stride: int,
@@ -433,7 +484,7 @@ def _drive_threads(
     workers = [
         threading.Thread(
             target=_client_thread,
-            args=(port, bodies, headers, first + k, stride, deadline, sinks[k]),
+            args=(port, requests, first + k, stride, deadline, sinks[k]),
             daemon=True,
         )
         for k in range(threads)
@@ -454,18 +505,17 @@ def _drive_threads(
 
 def drive(
     port: int,
-    bodies: list[bytes],
-    headers: list[dict],
+    requests: list[bytes],
     clients: int,
     duration: float,
     procs: int,
 ) -> dict:
-    """`clients` keep-alive connections for `duration` s, as threads in `procs`
+    """`clients` connections for `duration` s, as threads in `procs`
     client processes; returns latencies, statuses, error examples, client CPU."""
     start = time.perf_counter()
     deadline = start + duration
     if procs <= 1:
-        result = _drive_threads(port, bodies, headers, clients, 0, clients, deadline)
+        result = _drive_threads(port, requests, clients, 0, clients, deadline)
     else:
         import multiprocessing
 
@@ -475,7 +525,7 @@ def drive(
             parts = pool.starmap(
                 _drive_threads,
                 [
-                    (port, bodies, headers, per[k], firsts[k], clients, deadline)
+                    (port, requests, per[k], firsts[k], clients, deadline)
                     for k in range(procs)
                 ],
             )
@@ -793,8 +843,12 @@ def main() -> int:
         results["healthz_status"] = gunicorn.wait_ready()
         status = results["healthz_status"]
         log(f"gunicorn up on port {gunicorn.port} (healthz {status})")
+        requests = [
+            http_request(gunicorn.port, body, headers[i % len(headers)])
+            for i, body in enumerate(bodies)
+        ]
         log(f"warm-up {args.warmup:.0f} s…")
-        drive(gunicorn.port, bodies, headers, args.clients, args.warmup, 1)
+        drive(gunicorn.port, requests, args.clients, args.warmup, 1)
         log(f"load: {args.clients} clients for {args.duration:.0f} s…")
         results["loadavg_before_load"] = os.getloadavg()
         results["python_speed_ms_before"] = python_speed_ms()
@@ -804,8 +858,7 @@ def main() -> int:
         cpu_all0 = psutil.cpu_times()
         run = drive(
             gunicorn.port,
-            bodies,
-            headers,
+            requests,
             args.clients,
             args.duration,
             args.client_procs,
