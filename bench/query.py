@@ -10,9 +10,10 @@ per member, cached under bench/out/, batch_create + batch_ingest in-process) and
 full profile rebuild; (2) profiles_rebuild() and one 10k-subject incremental
 refresh (two 5k calls) at full size, and the same refresh on a second database
 with 100k records (a child process); (3) POST /api/v1/queries/ through gunicorn,
-~80% persons on file and ~20% unknown; (4) the raw indexed look-up with psycopg
-on one connection and on `--clients` connections. Results print as a table and go
-to bench/out/query.json.
+~80% persons on file and ~20% unknown, from a lean client (prepared request
+bytes), after a warm-up and VACUUM ANALYZE + CHECKPOINT; (4) the raw indexed
+look-up with psycopg on one connection and on `--clients` connections. Results
+print as a table and go to bench/out/query.json.
 """
 
 from __future__ import annotations
