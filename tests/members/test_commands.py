@@ -70,6 +70,15 @@ def test_create_user_when_bureau_role_given_member_is_refused(acme):
         run("create_user", "--username", "eve", "--member", "acme", "--role", "auditor")
 
 
+def test_create_user_when_username_is_a_phone_is_refused(acme):
+    with pytest.raises(CommandError, match="username: Must not contain identity"):
+        run(
+            "create_user", "--username", "13900139000", "--member", "acme",
+            "--role", "analyst",
+        )  # fmt: skip
+    assert not User.objects.filter(username="13900139000").exists()
+
+
 def test_create_user_when_weak_password_is_refused(acme, monkeypatch):
     with pytest.raises(CommandError, match="password"):
         run(
@@ -103,6 +112,16 @@ def test_create_api_key_when_valid_prints_working_key_last(acme):
     assert secret_matches(parsed.secret, key.secret_hash)
     assert sorted(key.scopes) == ["query", "upload"] and key.name == "ci"
     assert key.expires_at is not None
+
+
+@pytest.mark.parametrize("days", ["0", "-3"])
+def test_create_api_key_when_expiry_not_in_future_fails(acme, days):
+    with pytest.raises(CommandError, match="expires_at: Must be in the future"):
+        run(
+            "create_api_key", "--member", "acme", "--scopes", "query",
+            "--expires-days", days,
+        )  # fmt: skip
+    assert not ApiKey.objects.exists()
 
 
 def test_create_api_key_when_scope_unknown_fails(acme):

@@ -28,9 +28,9 @@ class Command(BaseCommand):
         member_obj = Member.objects.filter(code=member).first()
         if member_obj is None:
             raise CommandError(f"No member with code '{member}'.")
-        expires_at = (
-            timezone.now() + timedelta(days=expires_days) if expires_days else None
-        )
+        expires_at = None
+        if expires_days is not None:  # 0 is a (refused) expiry, not "never"
+            expires_at = timezone.now() + timedelta(days=expires_days)
         with command_errors():
             key, full_key = api_key_create(
                 member=member_obj,
