@@ -4,6 +4,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin
 from django.template.response import TemplateResponse
 
+from bureau.audit.services import contains_identity
 from bureau.core.errors import BureauError
 from members import keycache
 from members.models import ApiKey, Member, Role, User
@@ -110,9 +111,25 @@ class BureauUserAdmin(UserAdmin):
     )
 
 
+class ApiKeyAdminForm(forms.ModelForm):
+    """What `api_key_create` would refuse, as form errors rather than a 500."""
+
+    class Meta:
+        model = ApiKey
+        fields = ["member", "name", "scopes", "allowed_networks", "expires_at"]
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        if contains_identity(name):
+            raise forms.ValidationError("Must not contain identity numbers or phones.")
+        return name
+
+
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
     """The secret is never shown again: only its prefix. New keys show it once."""
+
+    form = ApiKeyAdminForm
 
     list_display = [
         "display",

@@ -8,7 +8,7 @@ import logging
 from rest_framework import authentication
 from rest_framework.exceptions import AuthenticationFailed
 
-from bureau.audit.services import audit_record
+from bureau.audit.services import audit_record, redact_identity
 from bureau.core.errors import ApiForbidden
 from bureau.core.middleware import client_ip
 from members import keycache, keys
@@ -39,7 +39,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         audit_record(
             actor=key,
             action="auth.failed",
-            details={"reason": reason, "path": request.path[:200]},
+            details={"reason": reason, "path": redact_identity(request.path[:200])},
         )
 
     def _fail(self, request, code: str, detail: str, key: ApiKey | None = None):

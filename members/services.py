@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from bureau.audit.services import AuditDetailsError, audit_record
+from bureau.audit.services import AuditDetailsError, audit_record, refuse_identity
 from bureau.core.errors import Conflict, ValidationFailed
 from members import keycache, keys
 from members.models import BUREAU_ROLES, MEMBER_ROLES, ApiKey, Member, Role, User
@@ -129,6 +129,7 @@ def user_create(
         raise ValidationFailed(
             errors={"member": [f"Role '{role}' is for bureau staff only."]}
         )
+    refuse_identity(username=username)
     generated = None
     if password is None:
         generated = password = secrets.token_urlsafe(15)
@@ -185,6 +186,7 @@ def api_key_create(
         )
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationFailed(errors={"expires_at": ["Must be in the future."]})
+    refuse_identity(name=name)
     networks = _clean_networks(allowed_networks)
     secret = keys.new_secret()
     with transaction.atomic():

@@ -7,7 +7,7 @@ from django.contrib.auth.signals import (
 )
 from django.dispatch import receiver
 
-from bureau.audit.services import audit_record
+from bureau.audit.services import audit_record, redact_identity
 
 
 @receiver(user_logged_in, dispatch_uid="audit_login")
@@ -24,5 +24,5 @@ def _audit_logout(sender, request, user, **kwargs):
 @receiver(user_login_failed, dispatch_uid="audit_login_failed")
 def _audit_login_failed(sender, credentials, request=None, **kwargs):
     # credentials are already cleansed of the password by Django.
-    username = str(credentials.get("username", ""))[:150]
+    username = redact_identity(str(credentials.get("username", ""))[:150])
     audit_record(actor=None, action="auth.login_failed", details={"username": username})

@@ -37,6 +37,28 @@ class AuditDetailsError(ValueError):
     """Raised when a caller tries to put something identifying into audit details."""
 
 
+def contains_identity(text: str) -> bool:
+    """Whether `text` holds something shaped like an identity number or phone."""
+    return _IDENTITY_LIKE.search(text) is not None
+
+
+def refuse_identity(**fields: str) -> None:
+    """400 for each field whose text holds something shaped like an identity
+    number or phone: such a value (a key's name, a username, a URL) is stored and
+    audited as it is, and must not carry personal data. Text the caller did not
+    choose to store (a request path, a failed login's username) is redacted with
+    `redact_identity` instead."""
+    from bureau.core.errors import ValidationFailed
+
+    errors = {
+        name: ["Must not contain identity numbers or phones."]
+        for name, text in fields.items()
+        if text and contains_identity(text)
+    }
+    if errors:
+        raise ValidationFailed(errors=errors)
+
+
 def redact_identity(text: str) -> str:
     """Replace anything shaped like an identity number or phone (e.g. a filter value
     someone typed) before it goes into audit details."""

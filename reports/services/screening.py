@@ -26,7 +26,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from bureau.audit.services import audit_record
+from bureau.audit.services import audit_record, redact_identity
 from bureau.core.errors import Forbidden, TooLarge, ValidationFailed
 from bureau.records import identity, identity_keys
 from bureau.records.fileformat import FileRejected, RowStream, detect_format, open_rows
@@ -425,7 +425,7 @@ def _finish(screening: Screening, *, status: str, reason: str = "") -> Screening
                     "found": screening.persons_found,
                     "blacklisted": screening.persons_blacklisted,
                     "invalid": screening.persons_invalid,
-                    "reason": reason[:200],
+                    "reason": redact_identity(reason[:200]),
                 },
             )
     return screening

@@ -142,3 +142,17 @@ def test_superuser_when_not_an_auditor_keeps_full_admin(client, alice):
 def test_auditor_without_staff_flag_when_opening_admin_is_sent_to_login(client):
     client.force_login(bureau_user("audrey", "auditor"))
     assert client.get(reverse("admin:index")).status_code == 302
+
+
+def test_superuser_when_adding_key_named_with_a_phone_gets_form_error(client, acme):
+    root = UserFactory(
+        username="root", role="", member=None, is_staff=True, is_superuser=True
+    )
+    client.force_login(root)
+    response = client.post(
+        url(ApiKey, "add"),
+        {"member": acme.pk, "name": "ops 13800138000", "scopes": "query"},
+    )
+    assert response.status_code == 200  # the form again, not a 500
+    assert "Must not contain identity numbers or phones." in response.content.decode()
+    assert not ApiKey.objects.exists()

@@ -91,6 +91,20 @@ def test_key_create_when_network_invalid_returns_400(api_client, alice):
     assert "allowed_networks" in response.json()["errors"]
 
 
+def test_key_create_when_name_holds_a_phone_returns_400_and_creates_nothing(
+    api_client, alice
+):
+    api_client.force_login(alice)
+    response = api_client.post(
+        KEYS, {"name": "ops 13800138000", "scopes": ["query"]}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"]["name"] == [
+        "Must not contain identity numbers or phones."
+    ]
+    assert not ApiKey.objects.filter(name__contains="13800138000").exists()
+
+
 def test_key_create_when_session_lacks_csrf_token_is_refused(alice):
     from rest_framework.test import APIClient
 

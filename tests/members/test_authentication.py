@@ -158,3 +158,16 @@ def test_failed_authentication_when_key_wrong_is_audited(api_client, acme):
     event = AuditEvent.objects.filter(action="auth.failed").latest("sequence")
     assert event.details["reason"] == "invalid_key"
     assert "nope" not in str(event.details)
+
+
+def test_failed_authentication_when_path_holds_a_phone_is_401_and_audited_redacted(
+    api_client, acme
+):
+    """The path is the client's text: redacted in the event, never a 500."""
+    response = api_client.get(
+        "/api/v1/webhooks/13800138000/", HTTP_AUTHORIZATION="Bearer bk_deadbeef_nope"
+    )
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_key"
+    event = AuditEvent.objects.filter(action="auth.failed").latest("sequence")
+    assert event.details["path"] == "/api/v1/webhooks/[redacted]/"

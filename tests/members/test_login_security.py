@@ -69,3 +69,10 @@ def test_login_settings_when_read_match_the_policy():
     assert settings.AUTHENTICATION_BACKENDS[0] == "axes.backends.AxesStandaloneBackend"
     assert settings.MIDDLEWARE[-1] == "axes.middleware.AxesMiddleware"
     assert len(settings.AUTH_PASSWORD_VALIDATORS) >= 4
+
+
+def test_failed_login_when_username_is_a_phone_is_audited_redacted(client):
+    response = login(client, username="13800138000", password="wrong-guess")
+    assert response.status_code == 200  # the form again, with its error
+    event = AuditEvent.objects.filter(action="auth.login_failed").latest("sequence")
+    assert event.details["username"] == "[redacted]"

@@ -78,6 +78,17 @@ def test_share_when_granted_is_audited_as_batch_share(api_client, alice, bob, ba
     }
 
 
+def test_share_when_username_is_phone_shaped_is_audited_redacted(
+    api_client, alice, acme, batch
+):
+    """Such a name can only come from the admin site (user_create refuses it)."""
+    UserFactory(username="13800138000", role="analyst", member=acme)
+    api_client.force_login(alice)
+    assert share(api_client, batch, "13800138000").status_code in (200, 201, 204)
+    event = AuditEvent.objects.get(action="batch.share")
+    assert event.details["username"] == "[redacted]"
+
+
 def test_shared_analyst_when_reading_another_batch_gets_404(
     api_client, alice, bob, batch, second_batch
 ):

@@ -134,6 +134,8 @@ def test_webhook_when_created_shows_secret_once_and_audits(api_client, acme_key)
         ("ftp://hooks.example/x", ["batch.completed"], "url"),
         ("https://user:pw@hooks.example/x", ["batch.completed"], "url"),
         ("not a url", ["batch.completed"], "url"),
+        ("https://hooks.example.com/cb/13800138000", ["batch.completed"], "url"),
+        ("https://hooks.example/?id=11010519491231002X", ["batch.completed"], "url"),
         ("https://hooks.example/x", [], "events"),
         ("https://hooks.example/x", ["record.deleted"], "events"),
     ],

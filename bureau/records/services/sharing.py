@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db import transaction
 
-from bureau.audit.services import audit_record
+from bureau.audit.services import audit_record, redact_identity
 from bureau.core.errors import ValidationFailed
 from bureau.records.models import Batch
 from members.models import Role, User
@@ -44,7 +44,7 @@ def batch_share(*, batch: Batch, user: User, actor: Any) -> None:
             member=batch.member_id,
             details={
                 "user": user.pk,
-                "username": user.get_username(),
+                "username": redact_identity(user.get_username()),
                 "permission": SHARE_PERMISSION,
             },
         )
