@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Sequence
+from itertools import chain, islice
 
 from django.http import StreamingHttpResponse
 
@@ -24,12 +25,18 @@ class _Echo:
 def csv_response(
     filename: str, header: Sequence[str], rows: Iterable[Sequence]
 ) -> StreamingHttpResponse:
-    """Stream rows as CSV (UTF-8 with BOM so spreadsheets pick the encoding)."""
+    """Stream rows as CSV (UTF-8 with BOM so spreadsheets pick the encoding).
+
+    The first row is read before the response starts: a query that fails does
+    so in the view, as a problem answer, not as a stream cut after the header
+    (which looks like an empty export)."""
     writer = csv.writer(_Echo())
+    rows = iter(rows)
+    first = list(islice(rows, 1))
 
     def lines():
         yield "\ufeff" + writer.writerow(header)
-        for row in rows:
+        for row in chain(first, rows):
             yield writer.writerow([spreadsheet_safe(cell) for cell in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")

@@ -6,6 +6,7 @@ fill the trail.
 
 import csv
 import io
+from datetime import timedelta, timezone
 
 import pytest
 
@@ -140,6 +141,37 @@ def test_filter_when_since_is_not_a_datetime_returns_400_and_logs_no_read(
     assert response.json()["code"] == "validation_error"
     assert "since" in response.json()["errors"]
     assert not AuditEvent.objects.filter(action="audit.read").exists()
+
+
+@pytest.mark.parametrize("offset", ["+16:00", "-18:52", "+23:59"])
+def test_filter_when_offset_is_beyond_postgresqls_range_means_the_same_instant(
+    api_client, aude, trail, offset
+):
+    """Python takes offsets to ±23:59, PostgreSQL to ±15:59: given in UTC."""
+    _, events = trail
+    api_client.force_login(aude)
+    sign, hours, minutes = offset[0], int(offset[1:3]), int(offset[4:])
+    shift = timedelta(hours=hours, minutes=minutes) * (1 if sign == "+" else -1)
+    since = events[1].created_at.astimezone(timezone(shift))
+    assert since.isoformat().endswith(offset)
+    found = listed(api_client, since=since.isoformat(), action="query.run")
+    assert found == seqs(events[1])
+    response = api_client.get(
+        AUDIT, {"since": since.isoformat(), "action": "query.run", "format": "csv"}
+    )
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert [int(r["sequence"]) for r in csv.DictReader(io.StringIO(text))] == [
+        events[1].sequence
+    ]
+
+
+def test_filter_when_instant_is_beyond_python_years_in_utc_returns_400(
+    api_client, aude, trail
+):
+    api_client.force_login(aude)
+    response = api_client.get(AUDIT, {"until": "9999-12-31T23:00:00-05:00"})
+    assert response.status_code == 400
+    assert response.json()["errors"]["until"] == ["Date and time out of range."]
 
 
 def test_read_when_made_is_audited_with_its_filters(api_client, aude, trail):

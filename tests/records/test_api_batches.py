@@ -205,6 +205,27 @@ def test_batch_list_when_filtered_by_status_returns_matching(api_client, acme_ke
     assert (done["count"], with_errors["count"]) == (1, 1)
 
 
+def test_batch_list_when_filtered_by_time_with_a_large_offset_uses_that_instant(
+    api_client, acme_key
+):
+    """-18:52 is a valid ISO 8601 offset that PostgreSQL refuses: sent as UTC."""
+    _, key = acme_key
+    for name, received in (
+        ("a.csv", "2020-01-01T18:00Z"),
+        ("b.csv", "2020-01-01T19:00Z"),
+    ):
+        rows = csv_bytes([good_row(account_no=name)])  # another file, another batch
+        response = post(api_client, key, name, rows)
+        Batch.objects.filter(pk=response.json()["id"]).update(received_at=received)
+    response = api_client.get(
+        BATCHES, {"received_before": "2020-01-01T00:00:00-18:52"}, **bearer(key)
+    )
+    assert response.status_code == 200
+    assert [b["received_at"][:16] for b in response.json()["results"]] == [
+        "2020-01-02T02:00"  # 18:00 UTC in the site's time zone (UTC+8)
+    ]
+
+
 def test_errors_when_listed_are_paginated_with_masked_values(api_client, acme_key):
     _, key = acme_key
     rows = [good_row(account_no=f"A{i}", id_number=ID_BAD_CHECKSUM) for i in range(5)]

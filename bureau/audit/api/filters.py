@@ -6,6 +6,7 @@ import django_filters
 from django.db.models import QuerySet
 
 from bureau.audit.models import AuditEvent
+from bureau.core.filters import UtcIsoDateTimeFilter
 from members.models import Member
 
 FILTER_NAMES = (
@@ -39,10 +40,10 @@ class AuditEventFilter(django_filters.FilterSet):
     )
     object_type = django_filters.CharFilter()
     object_id = django_filters.CharFilter()
-    since = django_filters.IsoDateTimeFilter(
+    since = UtcIsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", help_text="Inclusive."
     )
-    until = django_filters.IsoDateTimeFilter(
+    until = UtcIsoDateTimeFilter(
         field_name="created_at", lookup_expr="lt", help_text="Exclusive."
     )
 

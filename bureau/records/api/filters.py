@@ -1,16 +1,13 @@
 import django_filters
 
+from bureau.core.filters import UtcIsoDateTimeFilter
 from bureau.records.models import Batch
 
 
 class BatchFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Batch.Status.choices)
-    received_after = django_filters.IsoDateTimeFilter(
-        field_name="received_at", lookup_expr="gte"
-    )
-    received_before = django_filters.IsoDateTimeFilter(
-        field_name="received_at", lookup_expr="lt"
-    )
+    received_after = UtcIsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    received_before = UtcIsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
     validate_only = django_filters.BooleanFilter()
 
     class Meta:
