@@ -4,9 +4,11 @@ Aude is an auditor; Alice (Acme) and Charlie (Globex) are member admins whose ac
 fill the trail.
 """
 
+import base64
 import csv
 import io
 from datetime import timedelta, timezone
+from urllib.parse import urlencode
 
 import pytest
 
@@ -79,6 +81,19 @@ def test_list_when_paged_by_cursor_walks_older_events(api_client, aude, trail):
     second = api_client.get(first["next"]).json()
     assert len(second["results"]) == 2
     assert second["results"][0]["sequence"] < first["results"][-1]["sequence"]
+
+
+@pytest.mark.parametrize(
+    "position", ["abc", "1e5", "\x00", "99999999999999999999", "1.5", ""]
+)
+def test_list_when_cursor_position_is_forged_returns_404_invalid_cursor(
+    api_client, aude, trail, position
+):
+    api_client.force_login(aude)
+    cursor = base64.b64encode(urlencode({"p": position}).encode()).decode()
+    response = api_client.get(AUDIT, {"cursor": cursor})
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
 
 
 def test_filter_when_actor_is_a_username_returns_their_events(api_client, aude, trail):

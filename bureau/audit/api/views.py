@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import Cursor, CursorPagination
 
 from bureau.audit.api.filters import FILTER_NAMES, AuditEventFilter
 from bureau.audit.api.serializers import CSV_COLUMNS, AuditEventOutput
@@ -28,6 +29,21 @@ class AuditCursorPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+    def decode_cursor(self, request) -> Cursor | None:
+        """DRF checks a cursor's offset but not its position, which goes into
+        the query as a `sequence`: anything but a bigint is an invalid cursor
+        (404, as DRF answers other bad cursors), not a 500."""
+        cursor = super().decode_cursor(request)
+        if cursor is None or cursor.position is None:
+            return cursor
+        try:
+            position = int(cursor.position)
+        except ValueError:
+            position = None
+        if position is None or not -(2**63) <= position < 2**63:
+            raise NotFound(self.invalid_cursor_message)
+        return cursor._replace(position=str(position))
 
 
 def _recorded_filters(params) -> dict[str, str]:
