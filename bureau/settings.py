@@ -32,6 +32,8 @@ ALLOWED_HOSTS = env.list(
     default=["127.0.0.1", "localhost", "testserver"] if IS_DEV else [],
 )
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# Under /api/ a CSRF refusal is the JSON problem body like every other error.
+CSRF_FAILURE_VIEW = "bureau.core.errors.csrf_failure"
 
 INSTALLED_APPS = [
     # django.contrib.admin whose site shows every model read-only to auditors.

@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from bureau.core.errors import api_not_found
 from bureau.core.health import healthz
 
+handler400 = "bureau.core.errors.handler400"
+handler403 = "bureau.core.errors.handler403"
 handler404 = "bureau.core.errors.handler404"
 handler500 = "bureau.core.errors.handler500"
 

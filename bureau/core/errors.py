@@ -12,6 +12,8 @@ import math
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
+from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
@@ -211,8 +213,45 @@ def handler404(request, exception=None):
     return page_not_found(request, exception)
 
 
+@csrf_exempt  # it changes nothing: any method gets the JSON 404, never CSRF's page
 def api_not_found(request, *args, **kwargs):
-    return JsonResponse(problem_body("not_found", "Not found."), status=404)
+    detail = "Not found."
+    if not request.path_info.endswith("/"):
+        try:
+            match = resolve(request.path_info + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not api_not_found:
+            detail = f"Not found. API paths end with a slash: {request.path}/"
+    return JsonResponse(problem_body("not_found", detail), status=404)
+
+
+def handler400(request, exception=None):
+    if _wants_json(request):
+        body = problem_body("bad_request", "The request could not be processed.")
+        return JsonResponse(body, status=400)
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception)
+
+
+def handler403(request, exception=None):
+    if _wants_json(request):
+        return JsonResponse(problem_body("permission_denied", "Forbidden."), status=403)
+    from django.views.defaults import permission_denied
+
+    return permission_denied(request, exception)
+
+
+def csrf_failure(request, reason=""):
+    """settings.CSRF_FAILURE_VIEW: the problem body under /api/, Django's page
+    elsewhere."""
+    if _wants_json(request):
+        body = problem_body("csrf_failed", f"CSRF check failed: {reason}")
+        return JsonResponse(body, status=403)
+    from django.views.csrf import csrf_failure as django_csrf_failure
+
+    return django_csrf_failure(request, reason)
 
 
 def handler500(request):

@@ -130,3 +130,64 @@ def test_log_lines_when_request_logged_carry_request_id(api_client, caplog):
     api_client.get("/api/v1/members/me/", HTTP_X_REQUEST_ID="trace-log-1")
     lines = [r for r in caplog.records if r.name == "django.request"]
     assert lines and all(getattr(r, "request_id", None) == "trace-log-1" for r in lines)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_unknown_route_when_method_unsafe_returns_404_json_not_csrf_page(
+    method, acme_key
+):
+    """Unknown API paths change nothing: no CSRF check, the same JSON 404."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = getattr(client, method)("/api/v1/no-such-thing/", **bearer(acme_key[1]))
+    assert_problem(response, 404, "not_found")
+
+
+@pytest.mark.django_db
+def test_known_route_without_trailing_slash_returns_404_json_with_the_right_path(
+    acme_key,
+):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/api/v1/batches", **bearer(acme_key[1]))
+    body = assert_problem(response, 404, "not_found")
+    assert body["detail"] == "Not found. API paths end with a slash: /api/v1/batches/"
+
+
+@pytest.mark.django_db
+def test_csrf_refusal_when_under_api_is_json(alice):
+    """Only views outside DRF meet Django's CSRF check (DRF makes its own)."""
+    from django.test import Client, RequestFactory
+
+    from bureau.core.errors import csrf_failure
+
+    request = RequestFactory().post("/api/v1/schema-like/")
+    body = assert_problem_body(csrf_failure(request, "CSRF cookie not set."), 403)
+    assert body == {**body, "code": "csrf_failed"}
+    assert "CSRF cookie not set." in body["detail"]
+    page = csrf_failure(RequestFactory().post("/accounts/login/"), "no cookie")
+    assert page.status_code == 403 and page["Content-Type"].startswith("text/html")
+    # And the setting points at it: a web form posted without a token.
+    client = Client(enforce_csrf_checks=True)
+    assert client.post("/accounts/login/", {"username": "x"}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_bad_host_when_under_api_returns_400_json():
+    from django.test import Client
+
+    response = Client().get("/api/v1/members/me/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["code"] == "bad_request"
+
+
+def assert_problem_body(response, status: int) -> dict:
+    import json
+
+    assert response.status_code == status
+    assert response["Content-Type"].startswith("application/json")
+    return json.loads(response.content)
