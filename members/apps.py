@@ -6,4 +6,7 @@ class MembersConfig(AppConfig):
     verbose_name = "Members"
 
     def ready(self) -> None:
-        from members import signals  # noqa: F401  (connects the audit receivers)
+        from members import (  # noqa: F401
+            schema,  # registers the API key's OpenAPI security scheme
+            signals,  # connects the audit receivers
+        )

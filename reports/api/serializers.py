@@ -30,7 +30,7 @@ class QueryInput(serializers.Serializer):
 
 
 class InquiryOutput(serializers.ModelSerializer):
-    member = serializers.CharField(source="member.code", default=None)
+    member = serializers.CharField(source="member.code", default=None, allow_null=True)
     asked_by = serializers.SerializerMethodField()
 
     class Meta:

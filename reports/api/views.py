@@ -87,6 +87,7 @@ class InquiryListView(GenericAPIView):
     allowed_roles = (Role.MEMBER_ADMIN, Role.ANALYST, Role.AUDITOR, Role.BUREAU_ADMIN)
     serializer_class = InquiryOutput
 
+    @extend_schema(responses=InquiryOutput(many=True))
     def get(self, request):
         inquiries = inquiries_of_member(member=actor_member(request))
         page = self.paginate_queryset(inquiries)

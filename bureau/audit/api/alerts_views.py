@@ -35,9 +35,13 @@ class AlertFilter(django_filters.FilterSet):
 
 
 class AlertOutput(serializers.ModelSerializer):
-    member = serializers.CharField(source="member.code", default=None)
-    api_key = serializers.CharField(source="api_key.display", default=None)
-    handled_by = serializers.CharField(source="handled_by.username", default=None)
+    member = serializers.CharField(source="member.code", default=None, allow_null=True)
+    api_key = serializers.CharField(
+        source="api_key.display", default=None, allow_null=True
+    )
+    handled_by = serializers.CharField(
+        source="handled_by.username", default=None, allow_null=True
+    )
 
     class Meta:
         model = Alert

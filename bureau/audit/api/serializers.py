@@ -19,7 +19,7 @@ CSV_COLUMNS = (
 
 
 class AuditEventOutput(serializers.ModelSerializer):
-    member = serializers.CharField(source="member.code", default=None)
+    member = serializers.CharField(source="member.code", default=None, allow_null=True)
 
     class Meta:
         model = AuditEvent
