@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Sequence
-from itertools import chain, islice
 
 from django.http import StreamingHttpResponse
 
@@ -27,16 +26,14 @@ def csv_response(
 ) -> StreamingHttpResponse:
     """Stream rows as CSV (UTF-8 with BOM so spreadsheets pick the encoding).
 
-    The first row is read before the response starts: a query that fails does
-    so in the view, as a problem answer, not as a stream cut after the header
-    (which looks like an empty export)."""
+    The rows are read as the response is sent (a queryset's server-side cursor
+    lives only while the client reads), so their query must not be able to fail
+    on what the client typed: check filters before (bureau/core/filters.py)."""
     writer = csv.writer(_Echo())
-    rows = iter(rows)
-    first = list(islice(rows, 1))
 
     def lines():
         yield "\ufeff" + writer.writerow(header)
-        for row in chain(first, rows):
+        for row in rows:
             yield writer.writerow([spreadsheet_safe(cell) for cell in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
