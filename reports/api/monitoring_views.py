@@ -21,7 +21,7 @@ class WatchCreateInput(serializers.Serializer):
     id_number = serializers.CharField(max_length=64, trim_whitespace=True)
     name = serializers.CharField(max_length=200)
     consent_reference = serializers.CharField(
-        max_length=200, help_text="The borrower's consent to monitoring (1–64)."
+        max_length=64, help_text="The borrower's consent to monitoring (1–64)."
     )
 
 

@@ -14,7 +14,7 @@ class ScreeningCreateInput(serializers.Serializer):
         max_length=64, required=False, allow_blank=True, default=""
     )
     consent_reference = serializers.CharField(
-        max_length=200, required=False, allow_blank=True, default=""
+        max_length=64, required=False, allow_blank=True, default=""
     )
 
 

@@ -61,6 +61,15 @@ def test_inquiries_when_listed_are_described_as_pages(schema):
 
 
 @pytest.mark.parametrize(
+    "component",
+    ["QueryInputRequest", "WatchCreateInputRequest", "ScreeningCreateInputRequest"],
+)
+def test_consent_reference_when_described_allows_what_services_allow(schema, component):
+    properties = schema["components"]["schemas"][component]["properties"]
+    assert properties["consent_reference"]["maxLength"] == 64
+
+
+@pytest.mark.parametrize(
     ("component", "field"),
     [
         ("InquiryOutput", "member"),
