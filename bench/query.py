@@ -481,7 +481,7 @@ def _client_thread(
             break
         try:
             status, data = conn.exchange(requests[i % n])
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: a malformed status line
             conn.close()
             status, data = 0, repr(exc).encode()
         latencies.append(perf() - start)

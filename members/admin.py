@@ -2,7 +2,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.template.response import TemplateResponse
+from django.utils import timezone
 
 from bureau.audit.services import contains_identity
 from bureau.core.errors import BureauError
@@ -12,9 +14,20 @@ from members.services import (
     REASON_MAX,
     api_key_create,
     api_key_revoke,
+    clean_networks,
     member_reinstate,
     member_suspend,
 )
+
+IDENTITY_REFUSED = "Must not contain identity numbers or phones."
+
+
+def _without_identity(text: str) -> str:
+    """Codes, usernames and key names are in audit events as they are: refuse
+    the ones shaped like an identity number or phone (the services do too)."""
+    if text and contains_identity(text):
+        raise forms.ValidationError(IDENTITY_REFUSED)
+    return text
 
 
 class StatusReasonForm(forms.Form):
@@ -23,10 +36,21 @@ class StatusReasonForm(forms.Form):
     )
 
 
+class MemberAdminForm(forms.ModelForm):
+    class Meta:
+        model = Member
+        fields = ["code", "name", "kind"]  # the admin passes its own list
+
+    def clean_code(self):
+        return _without_identity(self.cleaned_data["code"])
+
+
 @admin.register(Member)
 class MemberAdmin(admin.ModelAdmin):
     """Status changes only through the actions: they ask for a reason, are
     audited and refuse the member's keys and sessions at once."""
+
+    form = MemberAdminForm
 
     list_display = ["code", "name", "kind", "status", "contributes_since", "created_at"]
     list_filter = ["status", "kind"]
@@ -100,8 +124,20 @@ class MemberAdmin(admin.ModelAdmin):
         )
 
 
+class BureauUserCreationForm(AdminUserCreationForm):
+    def clean_username(self):
+        return _without_identity(super().clean_username())
+
+
+class BureauUserChangeForm(UserChangeForm):
+    def clean_username(self):
+        return _without_identity(self.cleaned_data["username"])
+
+
 @admin.register(User)
 class BureauUserAdmin(UserAdmin):
+    form = BureauUserChangeForm
+    add_form = BureauUserCreationForm
     list_display = ["username", "member", "role", "is_active", "last_login"]
     list_filter = ["role", "member", "is_active"]
     fieldsets = (*UserAdmin.fieldsets, ("Bureau", {"fields": ("member", "role")}))
@@ -119,10 +155,19 @@ class ApiKeyAdminForm(forms.ModelForm):
         fields = ["member", "name", "scopes", "allowed_networks", "expires_at"]
 
     def clean_name(self):
-        name = self.cleaned_data["name"]
-        if contains_identity(name):
-            raise forms.ValidationError("Must not contain identity numbers or phones.")
-        return name
+        return _without_identity(self.cleaned_data["name"])
+
+    def clean_allowed_networks(self):
+        try:
+            return clean_networks(self.cleaned_data["allowed_networks"] or [])
+        except BureauError as exc:
+            raise forms.ValidationError(exc.errors["allowed_networks"]) from exc
+
+    def clean_expires_at(self):
+        expires_at = self.cleaned_data["expires_at"]
+        if expires_at is not None and expires_at <= timezone.now():
+            raise forms.ValidationError("Must be in the future.")
+        return expires_at
 
 
 @admin.register(ApiKey)

@@ -31,6 +31,9 @@ def member_create(
         raise ValidationFailed(
             errors={"kind": [f"Must be one of: {', '.join(Member.Kind.values)}."]}
         )
+    # A code is in every audit event about the member: no identity-shaped ones
+    # (an all-digit 15-figure registration number would look like one).
+    refuse_identity(code=code)
     try:
         with transaction.atomic():
             member = Member.objects.create(code=code, name=name, kind=kind)
@@ -154,7 +157,8 @@ def user_create(
     return user, generated
 
 
-def _clean_networks(networks: Iterable[str]) -> list[str]:
+def clean_networks(networks: Iterable[str]) -> list[str]:
+    """CIDR networks as stored, or a 400 naming each one that is not."""
     cleaned, errors = [], []
     for network in networks:
         try:
@@ -187,7 +191,7 @@ def api_key_create(
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationFailed(errors={"expires_at": ["Must be in the future."]})
     refuse_identity(name=name)
-    networks = _clean_networks(allowed_networks)
+    networks = clean_networks(allowed_networks)
     secret = keys.new_secret()
     with transaction.atomic():
         key = ApiKey.objects.create(

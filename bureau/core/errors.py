@@ -179,6 +179,10 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
             headers["Retry-After"] = str(exc.retry_after)
     elif isinstance(exc, drf.APIException):
         status, code = exc.status_code, _drf_code(exc)
+        if isinstance(exc, drf.PermissionDenied) and str(exc.detail).startswith(
+            "CSRF Failed"  # DRF's session check, not translated
+        ):
+            code = "csrf_failed"
         if isinstance(exc, drf.ValidationError):
             body = problem_body(
                 code, "Some fields are invalid.", _flatten_errors(exc.detail)

@@ -26,7 +26,7 @@ _ALWAYS = {
     "403": "The role or the key's scopes do not allow this.",
     "404": "Not found, or not yours to see.",
 }
-_RATE_LIMITED = ("/api/v1/queries/", "/api/v1/watches/", "/api/v1/screenings/")
+_RATE_LIMITED = {("/api/v1/queries/", "post"), ("/api/v1/watches/", "post")}
 
 
 def add_problem_responses(result, generator, request, public):
@@ -38,10 +38,10 @@ def add_problem_responses(result, generator, request, public):
     for path, operations in result.get("paths", {}).items():
         if not path.startswith("/api/v1/"):
             continue
-        statuses = dict(_ALWAYS)
-        if path in _RATE_LIMITED:
-            statuses["429"] = "Rate limited: retry after `Retry-After` seconds."
-        for operation in operations.values():
+        for method, operation in operations.items():
+            statuses = dict(_ALWAYS)
+            if (path, method) in _RATE_LIMITED:
+                statuses["429"] = "Rate limited: retry after `Retry-After` seconds."
             responses = operation.setdefault("responses", {})
             for status, description in statuses.items():
                 responses.setdefault(status, {"description": description})

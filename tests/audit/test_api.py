@@ -94,6 +94,7 @@ def test_list_when_cursor_position_is_forged_returns_404_invalid_cursor(
     response = api_client.get(AUDIT, {"cursor": cursor})
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+    assert not AuditEvent.objects.filter(action="audit.read").exists()
 
 
 def test_filter_when_actor_is_a_username_returns_their_events(api_client, aude, trail):

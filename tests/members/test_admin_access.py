@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from bureau.audit.models import AuditEvent
 from members.admin_access import AuditorReadOnlyAdmin
-from members.models import ApiKey
+from members.models import ApiKey, Member
 from tests.factories import UserFactory, bureau_user, issue_key
 
 pytestmark = pytest.mark.django_db
@@ -156,3 +156,57 @@ def test_superuser_when_adding_key_named_with_a_phone_gets_form_error(client, ac
     assert response.status_code == 200  # the form again, not a 500
     assert "Must not contain identity numbers or phones." in response.content.decode()
     assert not ApiKey.objects.exists()
+
+
+@pytest.fixture
+def root_client(client):
+    root = UserFactory(
+        username="root", role="", member=None, is_staff=True, is_superuser=True
+    )
+    client.force_login(root)
+    return client
+
+
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ({"expires_at_0": "2001-01-01", "expires_at_1": "00:00:00"}, "future"),
+        ({"allowed_networks": "not-a-network"}, "is not an IP network"),
+    ],
+)
+def test_key_add_when_expiry_past_or_network_invalid_gets_form_error(
+    root_client, acme, fields, error
+):
+    form = {"member": acme.pk, "name": "ops", "scopes": "query", **fields}
+    response = root_client.post(url(ApiKey, "add"), form)
+    assert response.status_code == 200  # the form again, not a 500
+    assert error in response.content.decode()
+    assert not ApiKey.objects.exists()
+
+
+def test_member_add_when_code_is_identity_shaped_gets_form_error(root_client):
+    form = {"code": "110105194912310", "name": "Digits", "kind": "other"}
+    response = root_client.post(url(Member, "add"), form)
+    assert response.status_code == 200
+    assert "Must not contain identity numbers or phones." in response.content.decode()
+    assert not Member.objects.filter(code="110105194912310").exists()
+
+
+def test_user_add_or_rename_when_username_is_a_phone_gets_form_error(
+    root_client, alice
+):
+    User = type(alice)
+    add = {"username": "13800138000", "usable_password": "false"}
+    response = root_client.post(url(User, "add"), add)
+    assert response.status_code == 200
+    assert "Must not contain identity numbers or phones." in response.content.decode()
+    assert not User.objects.filter(username="13800138000").exists()
+    form = root_client.get(url(User, "change", alice.pk)).context["adminform"].form
+    change = {**form.initial, "username": "13800138000", "role": alice.role}
+    change = {k: v for k, v in change.items() if v is not None and k != "password"}
+    change["member"] = alice.member_id
+    change["groups"] = change["user_permissions"] = []
+    response = root_client.post(url(User, "change", alice.pk), change)
+    assert "Must not contain identity numbers or phones." in response.content.decode()
+    alice.refresh_from_db()
+    assert alice.username == "alice"

@@ -112,6 +112,7 @@ def test_key_create_when_session_lacks_csrf_token_is_refused(alice):
     client.force_login(alice)
     response = client.post(KEYS, {"name": "x", "scopes": ["query"]}, format="json")
     assert response.status_code == 403
+    assert response.json()["code"] == "csrf_failed"
 
 
 def test_members_me_when_user_logged_in_returns_member_and_usage(api_client, bob, acme):

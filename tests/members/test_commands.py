@@ -34,6 +34,12 @@ def test_create_member_when_new_prints_code_last():
     assert Member.objects.get(code="acme").kind == "micro_lender"
 
 
+def test_create_member_when_code_is_identity_shaped_is_refused():
+    with pytest.raises(CommandError, match="code: Must not contain identity"):
+        run("create_member", "--code", "110105194912310", "--name", "Fifteen digits")
+    assert not Member.objects.exists()
+
+
 def test_create_member_when_code_taken_fails_clearly(acme):
     with pytest.raises(CommandError, match="already exists"):
         run("create_member", "--code", "acme", "--name", "Again")
@@ -112,6 +118,14 @@ def test_create_api_key_when_valid_prints_working_key_last(acme):
     assert secret_matches(parsed.secret, key.secret_hash)
     assert sorted(key.scopes) == ["query", "upload"] and key.name == "ci"
     assert key.expires_at is not None
+
+
+def test_create_api_key_when_expiry_beyond_the_calendar_fails_clearly(acme):
+    with pytest.raises(CommandError, match="too large"):
+        run(
+            "create_api_key", "--member", "acme", "--scopes", "query",
+            "--expires-days", "99999999",
+        )  # fmt: skip
 
 
 @pytest.mark.parametrize("days", ["0", "-3"])

@@ -22,7 +22,7 @@ from bureau.records.services import retention
 from bureau.records.services.aggregate import profiles_refresh
 from bureau.records.services.disputes import dispute_open
 from bureau.records.services.retention import records_purge_expired
-from members.models import Role
+from members.models import Member, Role
 from tests.factories import bureau_user
 from tests.records.helpers import (
     ID_A,
@@ -128,6 +128,15 @@ def test_purge_when_run_is_audited_with_counts_and_no_identities(book):
     for value in (ID_A, ID_C, "张三", "王五", "OLD-SETTLED"):
         assert value not in text
     assert event.actor_label == "system:retention"
+
+
+def test_purge_when_a_member_code_is_identity_shaped_redacts_it_and_purges(book, acme):
+    """Such a code predates the check at creation: it must not stop the purge."""
+    Member.objects.filter(pk=acme.pk).update(code="110105194912310")
+    records_purge_expired()
+    event = AuditEvent.objects.get(action="records.purge_expired")
+    assert event.details["by_member"] == {"[redacted]": 2}
+    assert not Record.objects.filter(account_no="OLD-DEFAULT").exists()
 
 
 def test_purge_when_dry_run_counts_and_changes_nothing(book):

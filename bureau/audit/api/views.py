@@ -87,6 +87,8 @@ class AuditEventListView(GenericAPIView):
         if fmt not in ("json", "csv"):
             raise ValidationFailed(errors={"format": ["Must be json or csv."]})
         events = self.filter_queryset(self.get_queryset())  # 400 on a bad filter
+        if fmt == "json":
+            self.paginator.decode_cursor(request)  # 404 on a bad cursor, unread
         read = audit_record(
             actor=request.user,
             action="audit.read",

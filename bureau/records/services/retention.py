@@ -28,7 +28,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from bureau.audit.services import audit_record
+from bureau.audit.services import audit_record, redact_identity
 from bureau.records.fileformat.validation import _years_before
 from bureau.records.services.aggregate import profiles_refresh_and_alert
 from bureau.records.services.ingest import MEMBER_LOCK_SPACE
@@ -122,7 +122,9 @@ def _audit(part: PurgeResult, *, run: str, chunk: int, years: int) -> None:
             "months": part.months,
             "disputes": part.disputes,
             "subjects": part.subjects,
-            "by_member": dict(sorted(by_member.items())),
+            "by_member": {
+                redact_identity(code): n for code, n in sorted(by_member.items())
+            },
             "by_status": dict(sorted(by_status.items())),
         },
     )

@@ -30,7 +30,10 @@ class Command(BaseCommand):
             raise CommandError(f"No member with code '{member}'.")
         expires_at = None
         if expires_days is not None:  # 0 is a (refused) expiry, not "never"
-            expires_at = timezone.now() + timedelta(days=expires_days)
+            try:
+                expires_at = timezone.now() + timedelta(days=expires_days)
+            except OverflowError as exc:
+                raise CommandError("--expires-days is too large.") from exc
         with command_errors():
             key, full_key = api_key_create(
                 member=member_obj,
