@@ -317,6 +317,18 @@ def test_file_over_person_limit_when_run_fails_without_inquiries(
     assert not Inquiry.objects.exists() and not ScreeningResult.objects.exists()
 
 
+def test_screening_when_failed_with_a_phone_in_the_reason_audits_it_redacted(
+    furnished, acme_key
+):
+    """A failure reason can quote the file or an error: the event never does."""
+    screening = create(furnished[0], acme_key[0], persons_csv([person(ID_A)]))
+    screening_service.screening_fail(
+        screening_id=screening.pk, reason="worker lost at row for 13800138000"
+    )
+    event = AuditEvent.objects.get(action="screening.run")
+    assert event.details["reason"] == "worker lost at row for [redacted]"
+
+
 # -- access --------------------------------------------------------------------
 
 
