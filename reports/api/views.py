@@ -1,5 +1,6 @@
 from django.http import HttpResponse
 from django.template.loader import render_to_string
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -9,6 +10,7 @@ from bureau.audit.services import audit_record
 from bureau.core.errors import NotFound, ValidationFailed
 from members.models import QUERY_ROLES, REPORT_READER_ROLES, Role
 from members.permissions import RoleOrScope, actor_member
+from reports.api.report_schema import ReportOutput
 from reports.api.serializers import InquiryOutput, QueryInput
 from reports.selectors import inquiries_of_member, inquiry_for_report
 from reports.services import query as query_service
@@ -24,7 +26,7 @@ class QueryView(APIView):
     required_scope = "query"
     allowed_roles = QUERY_ROLES
 
-    @extend_schema(request=QueryInput, responses={200: dict, 404: dict})
+    @extend_schema(request=QueryInput, responses={200: ReportOutput, 404: dict})
     def post(self, request):
         data = QueryInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -45,7 +47,11 @@ class ReportView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("format", str, enum=["json", "html", "pdf"])],
-        responses={200: dict},
+        responses={
+            (200, "application/json"): ReportOutput,
+            (200, "text/html"): OpenApiTypes.STR,
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+        },
     )
     def get(self, request, inquiry_id):
         member = actor_member(request)
