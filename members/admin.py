@@ -6,7 +6,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from bureau.audit.services import contains_identity
+from bureau.audit.services import IDENTITY_REFUSED, contains_identity
 from bureau.core.errors import BureauError
 from members import keycache
 from members.models import ApiKey, Member, Role, User
@@ -18,8 +18,6 @@ from members.services import (
     member_reinstate,
     member_suspend,
 )
-
-IDENTITY_REFUSED = "Must not contain identity numbers or phones."
 
 
 def _without_identity(text: str) -> str:

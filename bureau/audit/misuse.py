@@ -35,7 +35,7 @@ from bureau.audit.misuse_sql import (
     VOLUME_SQL,
 )
 from bureau.audit.models import Alert
-from bureau.audit.services import AuditDetailsError, audit_record
+from bureau.audit.services import IDENTITY_REFUSED, AuditDetailsError, audit_record
 from bureau.core.errors import Conflict, NotFound, ValidationFailed
 
 Rule = Alert.Rule
@@ -338,7 +338,5 @@ def alert_update(*, alert_id: int, actor: Any, status: str, note: str = "") -> A
                 details={"rule": alert.rule, "status": status, "note": note},
             )
         except AuditDetailsError as exc:
-            raise ValidationFailed(
-                errors={"note": ["Must not contain identity numbers or phones."]}
-            ) from exc
+            raise ValidationFailed(errors={"note": [IDENTITY_REFUSED]}) from exc
     return alert

@@ -33,6 +33,10 @@ _IDENTITY_LIKE = re.compile(
 )
 
 
+# The field error for a value refused because it looks like one of those.
+IDENTITY_REFUSED = "Must not contain identity numbers or phones."
+
+
 class AuditDetailsError(ValueError):
     """Raised when a caller tries to put something identifying into audit details."""
 
@@ -51,7 +55,7 @@ def refuse_identity(**fields: str) -> None:
     from bureau.core.errors import ValidationFailed
 
     errors = {
-        name: ["Must not contain identity numbers or phones."]
+        name: [IDENTITY_REFUSED]
         for name, text in fields.items()
         if text and contains_identity(text)
     }

@@ -44,7 +44,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from bureau.audit.services import audit_record, contains_identity
+from bureau.audit.services import IDENTITY_REFUSED, audit_record, contains_identity
 from bureau.core.errors import Conflict, Forbidden, ValidationFailed
 from bureau.records.models import Batch
 from members.models import Member
@@ -109,7 +109,7 @@ def _check_url(url: str) -> str:
         elif len(url) > URL_MAX:
             problem = f"At most {URL_MAX} characters."
         elif contains_identity(url):
-            problem = "Must not contain identity numbers or phones."
+            problem = IDENTITY_REFUSED
         elif not settings.BUREAU_WEBHOOK_ALLOW_PRIVATE and (
             host == "localhost" or host.endswith(".localhost") or _private(host)
         ):
