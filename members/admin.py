@@ -4,7 +4,6 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.template.response import TemplateResponse
-from django.utils import timezone
 
 from bureau.audit.services import IDENTITY_REFUSED, contains_identity
 from bureau.core.errors import BureauError
@@ -14,6 +13,7 @@ from members.services import (
     REASON_MAX,
     api_key_create,
     api_key_revoke,
+    clean_expiry,
     clean_networks,
     member_reinstate,
     member_suspend,
@@ -155,17 +155,19 @@ class ApiKeyAdminForm(forms.ModelForm):
     def clean_name(self):
         return _without_identity(self.cleaned_data["name"])
 
-    def clean_allowed_networks(self):
+    def _service_clean(self, field: str, clean):
         try:
-            return clean_networks(self.cleaned_data["allowed_networks"] or [])
+            return clean(self.cleaned_data[field])
         except BureauError as exc:
-            raise forms.ValidationError(exc.errors["allowed_networks"]) from exc
+            raise forms.ValidationError(exc.errors[field]) from exc
+
+    def clean_allowed_networks(self):
+        return self._service_clean(
+            "allowed_networks", lambda networks: clean_networks(networks or [])
+        )
 
     def clean_expires_at(self):
-        expires_at = self.cleaned_data["expires_at"]
-        if expires_at is not None and expires_at <= timezone.now():
-            raise forms.ValidationError("Must be in the future.")
-        return expires_at
+        return self._service_clean("expires_at", clean_expiry)
 
 
 @admin.register(ApiKey)

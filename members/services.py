@@ -157,6 +157,13 @@ def user_create(
     return user, generated
 
 
+def clean_expiry(expires_at: datetime | None) -> datetime | None:
+    """A key's expiry as given (None: never), or a 400 when it is not ahead."""
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationFailed(errors={"expires_at": ["Must be in the future."]})
+    return expires_at
+
+
 def clean_networks(networks: Iterable[str]) -> list[str]:
     """CIDR networks as stored, or a 400 naming each one that is not."""
     cleaned, errors = [], []
@@ -188,8 +195,7 @@ def api_key_create(
         raise ValidationFailed(
             errors={"scopes": [f"Choose one or more of: {', '.join(sorted(SCOPES))}."]}
         )
-    if expires_at is not None and expires_at <= timezone.now():
-        raise ValidationFailed(errors={"expires_at": ["Must be in the future."]})
+    clean_expiry(expires_at)
     refuse_identity(name=name)
     networks = clean_networks(allowed_networks)
     secret = keys.new_secret()
