@@ -21,6 +21,8 @@ from bureau.core.context import request_id_var
 
 logger = logging.getLogger("bureau.api")
 
+SERVER_ERROR_DETAIL = "An unexpected error occurred; it has been logged."
+
 
 class BureauError(Exception):
     """A refusal the caller can act on. Services raise these; views never build them."""
@@ -196,7 +198,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
     else:
         logger.exception("unhandled error in API view", exc_info=exc)
         status, code = 500, "server_error"
-        body = problem_body(code, "An unexpected error occurred; it has been logged.")
+        body = problem_body(code, SERVER_ERROR_DETAIL)
     # Imported here: rest_framework.views reads the auth classes at import time,
     # and those import this module.
     from rest_framework.views import set_rollback
@@ -207,6 +209,11 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
 
 def _wants_json(request) -> bool:
     return request.path.startswith("/api/")
+
+
+def _problem_response(status: int, code: str, detail: str) -> JsonResponse:
+    """The problem body outside DRF: Django's own error views under /api/."""
+    return JsonResponse(problem_body(code, detail), status=status)
 
 
 def handler404(request, exception=None):
@@ -227,13 +234,12 @@ def api_not_found(request, *args, **kwargs):
             match = None
         if match is not None and match.func is not api_not_found:
             detail = f"Not found. API paths end with a slash: {request.path}/"
-    return JsonResponse(problem_body("not_found", detail), status=404)
+    return _problem_response(404, "not_found", detail)
 
 
 def handler400(request, exception=None):
     if _wants_json(request):
-        body = problem_body("bad_request", "The request could not be processed.")
-        return JsonResponse(body, status=400)
+        return _problem_response(400, "bad_request", BureauError.default_detail)
     from django.views.defaults import bad_request
 
     return bad_request(request, exception)
@@ -241,7 +247,7 @@ def handler400(request, exception=None):
 
 def handler403(request, exception=None):
     if _wants_json(request):
-        return JsonResponse(problem_body("permission_denied", "Forbidden."), status=403)
+        return _problem_response(403, "permission_denied", "Forbidden.")
     from django.views.defaults import permission_denied
 
     return permission_denied(request, exception)
@@ -251,8 +257,7 @@ def csrf_failure(request, reason=""):
     """settings.CSRF_FAILURE_VIEW: the problem body under /api/, Django's page
     elsewhere."""
     if _wants_json(request):
-        body = problem_body("csrf_failed", f"CSRF check failed: {reason}")
-        return JsonResponse(body, status=403)
+        return _problem_response(403, "csrf_failed", f"CSRF check failed: {reason}")
     from django.views.csrf import csrf_failure as django_csrf_failure
 
     return django_csrf_failure(request, reason)
@@ -260,10 +265,7 @@ def csrf_failure(request, reason=""):
 
 def handler500(request):
     if _wants_json(request):
-        body = problem_body(
-            "server_error", "An unexpected error occurred; it has been logged."
-        )
-        return JsonResponse(body, status=500)
+        return _problem_response(500, "server_error", SERVER_ERROR_DETAIL)
     from django.views.defaults import server_error
 
     return server_error(request)
