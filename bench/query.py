@@ -145,23 +145,25 @@ def seed_database(rows: int, subjects: int, seed: int) -> dict:
     timings["vacuum_analyze_s"] = time.perf_counter() - vacuum_start
     timings["total_s"] = time.perf_counter() - start
     timings["today"] = today.isoformat()
-    with connection.cursor() as cursor:
-        for table in ("records_subject", "records_record", "records_profile"):
-            cursor.execute(f"SELECT count(*) FROM {table}")
-            timings[table] = cursor.fetchone()[0]
-    return timings
+    return {**timings, **table_counts()}
 
 
-def reused_database(rows: int, subjects: int, seed: int) -> dict:
-    """What `--reuse` runs against: the previous run's database, checked."""
+def table_counts() -> dict[str, int]:
+    """Rows of the tables the benchmark seeds."""
     from django.db import connection
 
-    _, today = generate(rows, subjects, seed)  # cached files: only their date
-    counts = {"today": today.isoformat(), "reused": True}
+    counts = {}
     with connection.cursor() as cursor:
         for table in ("records_subject", "records_record", "records_profile"):
             cursor.execute(f"SELECT count(*) FROM {table}")
             counts[table] = cursor.fetchone()[0]
+    return counts
+
+
+def reused_database(rows: int, subjects: int, seed: int) -> dict:
+    """What `--reuse` runs against: the previous run's database, checked."""
+    _, today = generate(rows, subjects, seed)  # cached files: only their date
+    counts = {"today": today.isoformat(), "reused": True, **table_counts()}
     if counts["records_record"] != rows:
         raise RuntimeError(
             f"--reuse: {BIG_DB} holds {counts['records_record']:,} records, not "
