@@ -176,6 +176,12 @@ CELERY_BEAT_SCHEDULE["maintenance-purge-expired"] = {
     "task": "bureau.records.tasks.maintenance_purge_expired",
     "schedule": crontab(hour=2, minute=30),
 }
+# Batches whose worker died (or whose message was lost) are handed on; a worker
+# also runs this sweep when it starts (bureau/records/signals.py).
+CELERY_BEAT_SCHEDULE["maintenance-resume-stalled-batches"] = {
+    "task": "bureau.records.tasks.maintenance_resume_stalled_batches",
+    "schedule": 60.0,
+}
 # Re-send webhook deliveries whose retry message was lost (reports.services.webhooks).
 CELERY_BEAT_SCHEDULE["notify-webhooks-due"] = {
     "task": "reports.tasks.notify_webhooks_due",
@@ -333,6 +339,21 @@ BUREAU_MAX_UPLOAD_BYTES = env.int("BUREAU_MAX_UPLOAD_BYTES", default=2 * 1024**3
 BUREAU_MAX_REJECT_RATIO = env.float("BUREAU_MAX_REJECT_RATIO", default=0.0)
 # Rows per ingest chunk: one COPY + one set-based merge + one commit each.
 BUREAU_INGEST_CHUNK_ROWS = env.int("BUREAU_INGEST_CHUNK_ROWS", default=50_000)
+# What one batch may expand to (a small gzip can hold gigabytes): past either, the
+# batch ends `failed` with `too_large` within seconds, before anything is applied.
+# A row's furnishing order keeps its row number in 32 bits (merge.py): < 2**32.
+BUREAU_MAX_BATCH_ROWS = min(
+    env.int("BUREAU_MAX_BATCH_ROWS", default=20_000_000), 2**32 - 2
+)
+BUREAU_MAX_BATCH_TEXT_BYTES = env.int(
+    "BUREAU_MAX_BATCH_TEXT_BYTES", default=16 * 1024**3
+)
+# A `received` batch whose member is idle for this long lost its message: the
+# stalled-batch sweep queues it again (a `processing` one as soon as its worker
+# is gone).
+BUREAU_INGEST_RECEIVED_GRACE_SECONDS = env.int(
+    "BUREAU_INGEST_RECEIVED_GRACE_SECONDS", default=120
+)
 # Blacklist rule: any of these clauses puts a subject on the blacklist; the profile
 # stores which fired.
 BUREAU_BLACKLIST = {

@@ -29,6 +29,11 @@ class Subject(models.Model):
     id_masked = models.CharField(max_length=32)
     name = models.CharField(max_length=100, help_text="Name on the newest report.")
     name_as_of = models.DateField()
+    name_seq = models.BigIntegerField(
+        db_default=0,
+        help_text="Furnishing order of the report the name comes from (see "
+        "Record.furnished_seq): breaks name_as_of ties, the later report wins.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -87,6 +92,12 @@ class Batch(models.Model):
         default=False, help_text="Strict batches: the validation pass found no refusal."
     )
 
+    verified_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the whole file was read through (decompressed, decoded, "
+        "within the limits) before anything was written.",
+    )
     progress = models.FloatField(default=0.0)
     chunks_done = models.PositiveIntegerField(
         default=0, help_text="Resume point after a crash."
@@ -203,7 +214,14 @@ class Record(models.Model):
     phone_hash = models.CharField(max_length=64, blank=True)
     phone_masked = models.CharField(max_length=24, blank=True)
     row_hash = models.CharField(
-        max_length=32, help_text="Digest of the reported values: breaks as_of ties."
+        max_length=32,
+        help_text="Digest of the reported values: an identical re-send is unchanged.",
+    )
+    furnished_seq = models.BigIntegerField(
+        db_default=0,  # the bulk merge inserts with SQL
+        help_text="Furnishing order of the report on file: batch id × 2³² + row "
+        "number (a correction: after the member's last batch). Between reports "
+        "with the same as_of, the greater wins.",
     )
     suppressed = models.BooleanField(
         db_default=False,  # the bulk merge inserts with SQL
@@ -253,6 +271,9 @@ class RecordTombstone(models.Model):
     subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="+")
     account_no = models.CharField(max_length=64)
     as_of = models.DateField()
+    furnished_seq = models.BigIntegerField(
+        db_default=0, help_text="Furnishing order of the delete (Record.furnished_seq)."
+    )
 
     class Meta:
         constraints = [
@@ -267,7 +288,8 @@ class RecordTombstone(models.Model):
 
 
 class RecordMonth(models.Model):
-    """One month of an account's status history (24-month grid); newest as_of wins."""
+    """One month of an account's status history (24-month grid): the report with
+    the greatest (as_of, furnished_seq) that covers the month wins."""
 
     # The largest table (up to 24 rows a record): the key is its only index and it
     # carries no checked FK. Only the merge SQL writes it, and it deletes a record's
@@ -283,6 +305,9 @@ class RecordMonth(models.Model):
     month = models.DateField(help_text="First day of the month.")
     status = models.CharField(max_length=1)
     as_of = models.DateField()
+    furnished_seq = models.BigIntegerField(
+        db_default=0, help_text="Furnishing order of the report (Record.furnished_seq)."
+    )
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.status}"

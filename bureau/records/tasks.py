@@ -14,9 +14,11 @@ from bureau.records.services.aggregate import (
 from bureau.records.services.disputes import disputes_suppress_overdue
 from bureau.records.services.ingest import (
     BatchBusy,
+    BatchStopped,
     ChunkAlreadyDone,
     batch_fail,
     batch_ingest,
+    batches_resume_stalled,
 )
 from bureau.records.services.retention import records_purge_expired
 
@@ -47,11 +49,29 @@ def ingest_batch(self, batch_id: int) -> str:
                 batch_id=batch_id, reason="database unavailable; retries exhausted"
             )
         raise
+    except BatchStopped as exc:
+        # Partly applied: it can only go forward. The stalled-batch sweep hands it
+        # on again; an operator sees the error in the log meanwhile.
+        logger.exception("ingest stopped", extra={"kv": {"batch": batch_id}})
+        raise self.retry(exc=exc, countdown=60, max_retries=10) from exc
     except Exception:
         logger.exception("ingest failed", extra={"kv": {"batch": batch_id}})
+        # Fails the batch only while nothing of it is applied (`failed` applies
+        # nothing); otherwise it stays `processing` and the sweep resumes it.
         batch_fail(batch_id=batch_id, reason="internal error while ingesting (logged)")
         raise
     return batch.status if batch else "missing"
+
+
+@shared_task(
+    name="bureau.records.tasks.maintenance_resume_stalled_batches",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    acks_late=True,
+)
+def maintenance_resume_stalled_batches() -> list[int]:
+    """Every minute, and when a worker starts: queue the batches nobody works on."""
+    return batches_resume_stalled()
 
 
 @shared_task(

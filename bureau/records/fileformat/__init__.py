@@ -7,6 +7,7 @@ from bureau.records.fileformat.reader import (
     RowStream,
     detect_format,
     open_rows,
+    verify_file,
 )
 from bureau.records.fileformat.validation import CleanRow, RowValidator
 
@@ -20,4 +21,5 @@ __all__ = (
     "RowValidator",
     "detect_format",
     "open_rows",
+    "verify_file",
 )

@@ -40,6 +40,8 @@ FILE_REJECTION_CODES = (
     "encoding",
     "unsupported_format",
     "invalid_format",
+    "too_large",
+    "file_changed",
 )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
 import json
 import posixpath
@@ -27,7 +28,14 @@ from bureau.records.fileformat.errors import (
 )
 from bureau.records.identity import mask_value_for_column, normalize_text
 
-__all__ = ("COLUMNS", "REQUIRED_COLUMNS", "RowStream", "detect_format", "open_rows")
+__all__ = (
+    "COLUMNS",
+    "REQUIRED_COLUMNS",
+    "RowStream",
+    "detect_format",
+    "open_rows",
+    "verify_file",
+)
 
 COLUMNS = (
     "account_no",
@@ -191,22 +199,160 @@ def open_rows(
                 "Unsupported encoding; use utf-8 or gbk.",
                 {"encoding": ["must be utf-8 or gbk"]},
             )
-    counter = _CountingReader(fileobj)
-    buffered = io.BufferedReader(counter, _BLOCK)
-    binary: BinaryIO = buffered
-    if buffered.peek(2)[:2] == _GZIP_MAGIC:
-        binary = gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[assignment]
+    counter, binary = _binary_of(fileobj)
     return RowStream(
         binary, counter, fmt=fmt, codec=codec, columns=columns, required=required
     )
 
 
-class _CountingReader(io.RawIOBase):
-    """Counts the bytes taken from the caller's file; never closes it."""
+def _binary_of(fileobj: BinaryIO, *, digest: bool = False):
+    """(counter, binary): the caller's bytes counted, decompressed when gzip."""
+    counter = _CountingReader(fileobj, digest=digest)
+    buffered = io.BufferedReader(counter, _BLOCK)
+    binary: BinaryIO = buffered
+    if buffered.peek(2)[:2] == _GZIP_MAGIC:
+        binary = gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[assignment]
+    return counter, binary
 
-    def __init__(self, raw: BinaryIO) -> None:
+
+def _read_block(binary: BinaryIO) -> tuple[bytes, bool]:
+    """Next block (about 64 KiB) ending on a line break; flag True when its last
+    line was cut at ``_MAX_LINE`` (the rest of that line is dropped)."""
+    try:
+        block = binary.read(_BLOCK)
+        if not block or block[-1:] == b"\n":
+            return block, False
+        tail = binary.readline(_MAX_LINE)
+        block += tail
+        if len(tail) < _MAX_LINE or tail[-1:] == b"\n":
+            return block, False
+        while True:  # drop the rest of an over-long line
+            more = binary.readline(_MAX_LINE)
+            if not more or more[-1:] == b"\n":
+                return block, True
+    except (OSError, EOFError, zlib.error):
+        raise FileRejected(
+            "invalid_format", "The compressed file is corrupt or truncated."
+        ) from None
+
+
+def _first_codec(block: bytes) -> str | None:
+    """The codec a first non-ASCII block decides on: utf-8, else gb18030, else
+    None (the block decodes as neither)."""
+    for codec in ("utf-8", "gb18030"):
+        try:
+            block.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        return codec
+    return None
+
+
+def _first_line_where(block: bytes, test) -> int:
+    """Index of the first line of `block` for which `test(line)` is true."""
+    for index, raw in enumerate(_split_lines(block)):
+        if test(raw):
+            return index
+    return 0
+
+
+def _undecodable(codec: str):
+    def test(raw: bytes) -> bool:
+        try:
+            raw.decode(codec)
+        except UnicodeDecodeError:
+            return True
+        return False
+
+    return test
+
+
+def verify_file(
+    fileobj: BinaryIO,
+    *,
+    fmt: str,
+    encoding: str | None,
+    max_text_bytes: int,
+    max_rows: int,
+    sha256: str = "",
+) -> tuple[int, str]:
+    """Read a whole furnishing file through, in the blocks `RowStream` reads, without
+    parsing its rows: it decompresses to the end (not truncated, not corrupt), every
+    line decodes in one encoding, no NUL byte, within `max_text_bytes` of text and
+    `max_rows` lines of data, and (when given) its bytes still have `sha256`. Raises
+    FileRejected at the first problem; the ingest calls it before writing anything,
+    so a file that fails applies nothing. Returns (lines, encoding name)."""
+    codec = _ENCODINGS.get((encoding or "").strip().lower().replace("_", "-"))
+    max_lines = max_rows + (fmt == "csv")  # and the header line
+    counter, binary = _binary_of(fileobj, digest=bool(sha256))
+    text_bytes = lines = 0
+    first = True
+    try:
+        while True:
+            block, cut = _read_block(binary)
+            if not block:
+                break
+            if first:
+                first = False
+                if block.startswith(_UTF8_BOM):
+                    block, codec = block[3:], "utf-8"  # as RowStream: a BOM settles it
+            text_bytes += len(block)
+            if text_bytes > max_text_bytes:
+                raise FileRejected(
+                    "too_large",
+                    f"The file expands to more than {max_text_bytes} bytes of "
+                    "text; split it into smaller batches.",
+                )
+            if codec is None and not block.isascii():
+                codec = _first_codec(block) or "utf-8"
+            if cut:  # the over-long line is a row error, read with replacement
+                block = block[: block.rfind(b"\n") + 1]
+            if b"\x00" in block:
+                at = lines + _first_line_where(block, lambda raw: b"\x00" in raw)
+                raise FileRejected(
+                    "encoding",
+                    f"Line {at + 1} contains NUL bytes: the file is damaged or is "
+                    "not text.",
+                )
+            try:
+                block.decode(codec or "utf-8")
+            except UnicodeDecodeError:
+                name = _ENCODING_NAMES[codec or "utf-8"]
+                at = lines + _first_line_where(block, _undecodable(codec or "utf-8"))
+                raise FileRejected(
+                    "encoding",
+                    f"Line {at + 1} is not valid {name} text: the file mixes "
+                    "encodings or is damaged. Save the whole file in one encoding "
+                    "(UTF-8 or GBK) and send it again.",
+                ) from None
+            ends_open = bool(block) and block[-1:] != b"\n"  # last line, no break
+            lines += block.count(b"\n") + ends_open + cut
+            if lines > max_lines:
+                raise FileRejected(
+                    "too_large",
+                    f"The file has more than {max_rows} rows; split it into "
+                    "smaller batches.",
+                )
+        if sha256 and counter.sha256.hexdigest() != sha256:
+            raise FileRejected(
+                "file_changed",
+                "The stored file no longer matches the upload (sha256); upload it "
+                "again.",
+            )
+    finally:
+        if isinstance(binary, gzip.GzipFile):
+            binary.close()
+    return lines, _ENCODING_NAMES[codec or "utf-8"]
+
+
+class _CountingReader(io.RawIOBase):
+    """Counts (and may digest) the bytes taken from the caller's file; never
+    closes it."""
+
+    def __init__(self, raw: BinaryIO, *, digest: bool = False) -> None:
         self._raw = raw
         self.bytes_read = 0
+        self.sha256 = hashlib.sha256() if digest else None
 
     def readable(self) -> bool:
         return True
@@ -216,6 +362,8 @@ class _CountingReader(io.RawIOBase):
         n = len(data)
         buffer[:n] = data
         self.bytes_read += n
+        if self.sha256 is not None:
+            self.sha256.update(data)
         return n
 
 
@@ -307,23 +455,7 @@ class RowStream:
     # -- bytes to lines -----------------------------------------------------
 
     def _read_block(self) -> tuple[bytes, bool]:
-        """Next block ending on a line break; flag True when its last line was cut."""
-        try:
-            block = self._binary.read(_BLOCK)
-            if not block or block[-1:] == b"\n":
-                return block, False
-            tail = self._binary.readline(_MAX_LINE)
-            block += tail
-            if len(tail) < _MAX_LINE or tail[-1:] == b"\n":
-                return block, False
-            while True:  # drop the rest of an over-long line
-                more = self._binary.readline(_MAX_LINE)
-                if not more or more[-1:] == b"\n":
-                    return block, True
-        except (OSError, EOFError, zlib.error):
-            raise FileRejected(
-                "invalid_format", "The compressed file is corrupt or truncated."
-            ) from None
+        return _read_block(self._binary)
 
     def _open_first_block(self) -> tuple[bytes, bool]:
         block, cut = self._read_block()
@@ -347,19 +479,19 @@ class RowStream:
 
     def _decide_codec(self, block: bytes) -> None:
         """Pick utf-8 or gb18030 for a first non-ASCII block (whole lines)."""
-        for codec in ("utf-8", "gb18030"):
-            try:
-                block.decode(codec)
-            except UnicodeDecodeError:
-                continue
-            break
-        else:
+        codec = _first_codec(block)
+        if codec is None:
             lines = _split_lines(block)
             codec = min(
                 ("utf-8", "gb18030"), key=lambda c: _count_undecodable(lines, c)
             )
         self._codec = codec
         self.encoding = _ENCODING_NAMES[codec]
+
+    @property
+    def encoding_decided(self) -> bool:
+        """False while every byte read was ASCII and no encoding was declared."""
+        return self._codec is not None
 
     def _iter_lines(self) -> Iterator[str]:
         block, cut = self._first_block

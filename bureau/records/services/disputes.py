@@ -22,9 +22,11 @@ from bureau.core.errors import Conflict, Forbidden, ValidationFailed
 from bureau.records.fileformat import RowValidator
 from bureau.records.fileformat.validation import REAGING, REPORTED_FIELDS
 from bureau.records.history import month_status
-from bureau.records.models import Dispute, Record
+from bureau.records.models import Batch, Dispute, Record
 from bureau.records.services.aggregate import profiles_refresh_and_alert
-from bureau.records.services.ingest import _row_hash
+from bureau.records.services.ingest import row_hash
+from bureau.records.services.merge import seq_after_batch
+from bureau.records.services.upload import member_upload_lock
 from members.models import Role
 
 CLAIM_MAX = Dispute._meta.get_field("claim").max_length
@@ -188,8 +190,8 @@ def _validated(record: Record, values: dict[str, Any]):
 
 
 _CORRECT_MONTHS = """
-INSERT INTO records_recordmonth (record_id, month, status, as_of)
-SELECT %(record_id)s, m.month, m.status, %(as_of)s
+INSERT INTO records_recordmonth (record_id, month, status, as_of, furnished_seq)
+SELECT %(record_id)s, m.month, m.status, %(as_of)s, %(seq)s
   FROM (
        SELECT date_trunc('month', %(as_of)s::date)::date AS month,
               %(month_status)s::text AS status
@@ -200,13 +202,30 @@ SELECT %(record_id)s, m.month, m.status, %(as_of)s
          FROM generate_series(2, length(%(history)s)) AS i
   ) m
 ON CONFLICT (record_id, month) DO UPDATE
-   SET status = EXCLUDED.status, as_of = EXCLUDED.as_of
+   SET status = EXCLUDED.status, as_of = EXCLUDED.as_of,
+       furnished_seq = EXCLUDED.furnished_seq
 """
+
+
+def correction_seq(member_id: int) -> int:
+    """A correction's place in the member's furnishing order: after every batch
+    the member uploaded before it, before any it uploads after (so a same-as_of
+    batch still in the queue does not undo the correction). Takes the member's
+    upload lock for the rest of the transaction, so no upload slips in between."""
+    member_upload_lock(member_id)
+    last = (
+        Batch.objects.filter(member_id=member_id)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return seq_after_batch(last or 0)
 
 
 def _apply_correction(record: Record, clean) -> list[str]:
     """One UPDATE of the record (first_delinquency_on never later, as in the
     merge) and its corrected months; returns the names of changed fields."""
+    seq = correction_seq(record.member_id)
     changed = [
         name
         for name in CORRECTABLE
@@ -231,7 +250,8 @@ def _apply_correction(record: Record, clean) -> list[str]:
             Value(clean.first_delinquency_on, output_field=DateField()),
         ),
         as_of=clean.as_of,
-        row_hash=_row_hash(clean),
+        row_hash=row_hash(clean),
+        furnished_seq=seq,
         suppressed=False,
         updated_at=timezone.now(),
     )
@@ -243,6 +263,7 @@ def _apply_correction(record: Record, clean) -> list[str]:
                 "as_of": clean.as_of,
                 "month_status": month_status(clean.status, clean.days_overdue),
                 "history": clean.payment_history,
+                "seq": seq,
             },
         )
     if clean.payment_history:

@@ -1,9 +1,18 @@
-"""Ingesting a batch: stream the file, validate each row, merge chunk by chunk.
+"""Ingesting a batch: read the file through, then stream it, validate each row,
+merge chunk by chunk.
+
+All or nothing for the file: before the first write the whole stream is read
+through (`verify_file`: it decompresses to the end, decodes, stays within the
+limits), so a file that is truncated, corrupt, undecodable or too large ends
+`failed` with nothing applied. After that only the database can stop a batch,
+and a stopped batch is resumed, never failed.
 
 Crash-safe and idempotent: each chunk (its records, its row errors, the batch's
 counters and `chunks_done`) commits in one transaction; a re-run skips the chunks
 already committed, so a crash at any point ends in exactly the state of one
-clean run. Batches of one member run one at a time (advisory lock).
+clean run. A member's batches are applied one at a time (advisory lock) and in
+upload order: a run first finishes the member's earlier batches, so the merge's
+furnishing order (merge.py) is also the order of application.
 """
 
 from __future__ import annotations
@@ -13,11 +22,12 @@ import hashlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from bureau.core.prefetch import prefetch
@@ -28,6 +38,7 @@ from bureau.records.fileformat import (
     RowError,
     RowValidator,
     open_rows,
+    verify_file,
 )
 from bureau.records.fileformat.validation import REPORTED_FIELDS
 from bureau.records.history import month_status
@@ -51,6 +62,11 @@ class ChunkAlreadyDone(Exception):
     """Another run committed this chunk first (a duplicate delivery)."""
 
 
+class BatchStopped(Exception):
+    """A batch stopped after some of it was applied: it must be resumed (a new run
+    goes on from its last chunk), never failed, since `failed` applies nothing."""
+
+
 @dataclass
 class Chunk:
     index: int
@@ -64,8 +80,9 @@ class Chunk:
     lifts: list[tuple[str, str, str]] = field(default_factory=list)
 
 
-def _row_hash(clean: CleanRow) -> str:
-    """Digest of everything a row reports: breaks as_of ties deterministically."""
+def row_hash(clean: CleanRow) -> str:
+    """Digest of everything a row reports: a report equal to the one on file (same
+    as_of, same digest) is `unchanged`."""
     if clean.action == "delete":
         text = f"delete|{clean.as_of}"
     else:
@@ -106,7 +123,7 @@ def stage_tuple(
             None,
             None,
             None,
-            _row_hash(clean),
+            row_hash(clean),
         )
     phone_hash = chain.phone_hash(clean.phone) if clean.phone else None
     phone_masked = identity.mask_phone(clean.phone) if clean.phone else None
@@ -123,7 +140,7 @@ def stage_tuple(
         phone_masked,
         clean.payment_history,
         month_status(clean.status, clean.days_overdue),
-        _row_hash(clean),
+        row_hash(clean),
     )
 
 
@@ -134,10 +151,11 @@ def _chunks(
     skip_rows: int,
     chunk_rows: int,
     chain: identity_keys.KeyChain,
+    today: date,
     lift: bool = False,
 ) -> Iterator[Chunk]:
     """Group the file's rows into chunks of `chunk_rows` source rows, validated."""
-    validator = RowValidator(today=timezone.localdate())
+    validator = RowValidator(today=today)
     chunk = Chunk(index=skip_rows // chunk_rows)
     for row_no, values, read_errors in stream:
         if row_no <= skip_rows:
@@ -269,6 +287,35 @@ def _member_lock(member_id: int):
             )
 
 
+def validation_day(batch: Batch) -> date:
+    """The day rows are checked against ("not in the future", "not older than 5
+    years"): the day the batch started, so a run resumed after midnight checks
+    the rest of the file as the first run checked its beginning."""
+    return timezone.localdate(batch.started_at or timezone.now())
+
+
+def _verify(batch: Batch) -> None:
+    """Read the whole file through before anything of it is written (FileRejected
+    when it cannot be applied whole). Once per batch: a run that resumes after
+    chunks were applied has verified it already."""
+    if batch.verified_at is not None or _applied_anything(batch):
+        return
+    with batch.file.open("rb") as handle:
+        _, encoding = verify_file(
+            handle,
+            fmt=batch.format,
+            encoding=batch.encoding or None,
+            max_text_bytes=settings.BUREAU_MAX_BATCH_TEXT_BYTES,
+            max_rows=settings.BUREAU_MAX_BATCH_ROWS,
+            sha256=batch.sha256,
+        )
+    batch.verified_at = timezone.now()
+    batch.encoding = batch.encoding or encoding
+    Batch.objects.filter(pk=batch.pk).update(
+        verified_at=batch.verified_at, encoding=batch.encoding
+    )
+
+
 def _run_pass(batch: Batch, *, write: bool) -> None:
     chunk_rows = settings.BUREAU_INGEST_CHUNK_ROWS
     with batch.file.open("rb") as handle:
@@ -282,6 +329,7 @@ def _run_pass(batch: Batch, *, write: bool) -> None:
                 skip_rows=skip,
                 chunk_rows=chunk_rows,
                 chain=chain,
+                today=validation_day(batch),
                 lift=identity_keys.rotation_pending(chain),
             )
             statistics = merge.PlannerStatistics() if write else None
@@ -367,10 +415,26 @@ def _announce_final(batch_id: int) -> None:
     current_app.send_task("reports.tasks.notify_batch_completed", args=[batch_id])
 
 
-def batch_fail(*, batch_id: int, reason: str) -> None:
-    """Mark a batch failed (not retryable: the file itself is at fault)."""
+# Batches of which nothing is applied yet: validate-only ones, those whose write
+# pass has not committed a chunk, and strict ones still in their validation pass.
+NOTHING_APPLIED = (
+    Q(validate_only=True) | Q(chunks_done=0) | Q(strict=True, strict_passed=False)
+)
+
+
+def _applied_anything(batch: Batch) -> bool:
+    return not batch.validate_only and (
+        batch.chunks_done > 0 and (batch.strict_passed or not batch.strict)
+    )
+
+
+def batch_fail(*, batch_id: int, reason: str) -> bool:
+    """Mark a batch failed (not retryable: the file itself is at fault), but only
+    while nothing of it is applied: `failed` promises that. Returns False for a
+    batch already final or already partly applied (that one is resumed instead)."""
     failed = (
         Batch.objects.filter(pk=batch_id)
+        .filter(NOTHING_APPLIED)
         .exclude(status__in=Batch.FINAL_STATUSES)
         .update(
             status=Batch.Status.FAILED,
@@ -380,10 +444,29 @@ def batch_fail(*, batch_id: int, reason: str) -> None:
     )
     if failed:
         transaction.on_commit(lambda: _announce_final(batch_id))
+    else:
+        logger.error(
+            "batch not failed: already final or partly applied; it will be resumed",
+            extra={"kv": {"batch": batch_id}},
+        )
+    return bool(failed)
+
+
+def batches_ahead(batch: Batch):
+    """The member's batches that are applied before this one: earlier uploads not
+    final yet (validate-only ones apply nothing and wait for nobody)."""
+    return (
+        Batch.objects.filter(member_id=batch.member_id, pk__lt=batch.pk)
+        .exclude(status__in=Batch.FINAL_STATUSES)
+        .filter(validate_only=False)
+        .order_by("pk")
+    )
 
 
 def batch_ingest(*, batch_id: int) -> Batch | None:
-    """Run (or resume) a batch to a final status. Safe to call again at any point."""
+    """Run (or resume) a batch to a final status. Safe to call again at any point.
+    The member's earlier batches that are not final yet run first, in upload
+    order, in this same call."""
     batch = Batch.objects.select_related("member").filter(pk=batch_id).first()
     if batch is None:
         logger.warning("batch to ingest not found", extra={"kv": {"batch": batch_id}})
@@ -391,41 +474,57 @@ def batch_ingest(*, batch_id: int) -> Batch | None:
     if batch.is_final:
         return batch
     with _member_lock(batch.member_id):
+        if not batch.validate_only:
+            for earlier in batches_ahead(batch):
+                _ingest_locked(earlier)
         batch.refresh_from_db()
-        if batch.is_final:
-            return batch
-        Batch.objects.filter(pk=batch.pk, started_at__isnull=True).update(
-            started_at=timezone.now()
-        )
-        Batch.objects.filter(pk=batch.pk).update(status=Batch.Status.PROCESSING)
-        try:
-            if batch.strict and not batch.strict_passed:
-                _run_pass(batch, write=False)
-                if _strict_refused(batch):
-                    batch.refresh_from_db()
-                    _finish(
-                        batch,
-                        status=Batch.Status.FAILED,
-                        reason=(
-                            f"strict: {batch.rows_rejected} of {batch.rows_total} rows "
-                            "rejected; nothing was written (see the errors)"
-                        ),
-                    )
-                    return batch
-                _reset_for_write_pass(batch)
-            _run_pass(batch, write=not batch.validate_only)
-        except FileRejected as exc:
-            _finish(
-                batch, status=Batch.Status.FAILED, reason=f"{exc.code}: {exc.detail}"
-            )
-            return batch
+        return _ingest_locked(batch)
+
+
+def _ingest_locked(batch: Batch) -> Batch:
+    """One batch to a final status, under its member's lock."""
+    batch.refresh_from_db()
+    if batch.is_final:
+        return batch
+    Batch.objects.filter(pk=batch.pk, started_at__isnull=True).update(
+        started_at=timezone.now()
+    )
+    Batch.objects.filter(pk=batch.pk).update(status=Batch.Status.PROCESSING)
+    batch.refresh_from_db()
+    try:
+        _verify(batch)
+        if batch.strict and not batch.strict_passed:
+            _run_pass(batch, write=False)
+            if _strict_refused(batch):
+                batch.refresh_from_db()
+                _finish(
+                    batch,
+                    status=Batch.Status.FAILED,
+                    reason=(
+                        f"strict: {batch.rows_rejected} of {batch.rows_total} rows "
+                        "rejected; nothing was written (see the errors)"
+                    ),
+                )
+                return batch
+            _reset_for_write_pass(batch)
+        _run_pass(batch, write=not batch.validate_only)
+    except FileRejected as exc:
         batch.refresh_from_db()
-        status = (
-            Batch.Status.COMPLETED_WITH_ERRORS
-            if batch.rows_rejected
-            else Batch.Status.COMPLETED
-        )
-        _finish(batch, status=status)
+        if _applied_anything(batch):
+            # Verified whole before the first write, so the file did not change
+            # under us... unless its storage did. Resume, never half-fail.
+            raise BatchStopped(
+                f"batch {batch.pk}: {exc.code} after rows were applied"
+            ) from exc
+        _finish(batch, status=Batch.Status.FAILED, reason=f"{exc.code}: {exc.detail}")
+        return batch
+    batch.refresh_from_db()
+    status = (
+        Batch.Status.COMPLETED_WITH_ERRORS
+        if batch.rows_rejected
+        else Batch.Status.COMPLETED
+    )
+    _finish(batch, status=status)
     logger.info(
         "batch ingested",
         extra={
@@ -433,3 +532,61 @@ def batch_ingest(*, batch_id: int) -> Batch | None:
         },
     )
     return batch
+
+
+def member_busy(member_id: int) -> bool:
+    """Does a live session hold this member's ingest lock? (A worker that died
+    lost it with its database session.)"""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_try_advisory_lock(%s, %s)", [MEMBER_LOCK_SPACE, member_id]
+        )
+        if not cursor.fetchone()[0]:
+            return True
+        cursor.execute(
+            "SELECT pg_advisory_unlock(%s, %s)", [MEMBER_LOCK_SPACE, member_id]
+        )
+    return False
+
+
+def batches_resume_stalled(*, received_grace: timedelta | None = None) -> list[int]:
+    """Hand on the batches nobody is working on: `processing` ones whose member
+    lock no session holds (their worker died: a lost machine, an OOM kill, whose
+    unacknowledged message returns only after the broker's visibility timeout),
+    and `received` ones waiting longer than `received_grace` whose member is idle
+    (a lost message). Queues one ingest per member, for its earliest such batch:
+    that run applies the member's later ones too. Returns the batch ids queued."""
+    grace = received_grace or timedelta(
+        seconds=settings.BUREAU_INGEST_RECEIVED_GRACE_SECONDS
+    )
+    waiting = (
+        Batch.objects.exclude(status__in=Batch.FINAL_STATUSES)
+        .filter(
+            Q(status=Batch.Status.PROCESSING)
+            | Q(received_at__lt=timezone.now() - grace)
+        )
+        .order_by("member_id", "pk")
+        .values_list("member_id", "pk", "validate_only")
+    )
+    # Per member: its earliest batch that applies rows (that run applies the later
+    # ones too), and every validate-only one (those wait for nobody).
+    by_member: dict[int, list[int]] = {}
+    has_writer: set[int] = set()
+    for member_id, batch_id, validate_only in waiting:
+        if validate_only or member_id not in has_writer:
+            by_member.setdefault(member_id, []).append(batch_id)
+        if not validate_only:
+            has_writer.add(member_id)
+    queued = [
+        batch_id
+        for member_id, batch_ids in by_member.items()
+        if not member_busy(member_id)
+        for batch_id in batch_ids
+    ]
+    if queued:
+        from bureau.records.tasks import ingest_batch
+
+        for batch_id in queued:
+            ingest_batch.delay(batch_id)
+        logger.warning("stalled batches handed on", extra={"kv": {"batches": queued}})
+    return queued

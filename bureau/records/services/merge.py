@@ -5,13 +5,22 @@ every row against what is stored (create / update / stale / duplicate / reaging 
 delete …), then a few set-based statements apply the classification. Counts come
 from the classification, never from per-row queries.
 
-Merge rule (order-independent): for one key (member, account_no, subject) the
-stored record is the report with the greatest (as_of, is_delete, row_hash) ever
-received; a delete wins an as_of tie and leaves a tombstone so that an older
-upsert arriving later stays deleted. One deliberate exception: a report without
-first_delinquency_on (a cured account) keeps the date already on file, so that
-field is "earliest reported while the record lives"; furnishers that keep
-reporting the date, as they must, get order-independent results there too.
+Merge rule: for one key (member, account_no, subject) the stored record is the
+report with the greatest (as_of, furnished_seq). `furnished_seq` is the furnishing
+order, batch id × 2³² + row number (`seq_base` + row_no here): between two reports
+with the same as_of the one furnished later wins, never a content hash, so a
+same-date correction always sticks. A report identical to the one on file (same
+as_of, same values) is `unchanged` and writes nothing. A delete is a report too:
+it removes the record when it is the later one and leaves a tombstone, so an older
+upsert arriving later stays deleted.
+
+Every chunk of a member's batches is merged in furnishing order (ingest.py runs a
+member's batches in upload order, and a file's chunks in turn), so the merge never
+has to move a stored furnished_seq forward for an unchanged report.
+
+One deliberate exception: a report without first_delinquency_on (a cured account)
+keeps the date already on file, so that field is "earliest reported while the
+record lives".
 """
 
 from __future__ import annotations
@@ -79,9 +88,11 @@ CREATE TEMP TABLE IF NOT EXISTS ingest_stage (
 );
 CREATE TEMP TABLE IF NOT EXISTS ingest_classified (
     LIKE ingest_stage,
+    seq bigint NOT NULL,
     subject_id bigint,
     record_id bigint,
     tomb_as_of date,
+    tomb_seq bigint,
     outcome text NOT NULL
 );
 TRUNCATE ingest_stage, ingest_classified;
@@ -89,51 +100,58 @@ TRUNCATE ingest_stage, ingest_classified;
 
 _UPSERT_SUBJECTS = """
 INSERT INTO records_subject
-       (id_type, id_hash, key_version, id_masked, name, name_as_of, created_at)
+       (id_type, id_hash, key_version, id_masked, name, name_as_of, name_seq,
+        created_at)
 SELECT DISTINCT ON (id_type, id_hash)
        id_type, id_hash, %(key_version)s, id_masked,
        coalesce(name, ''),
        CASE WHEN action = 'delete' THEN DATE '1900-01-01' ELSE as_of END,
+       CASE WHEN action = 'delete' THEN 0 ELSE %(seq_base)s + row_no END,
        now()
   FROM ingest_stage
- ORDER BY id_type, id_hash, (action = 'upsert') DESC, as_of DESC, name DESC
+ ORDER BY id_type, id_hash, (action = 'upsert') DESC, as_of DESC, row_no DESC
 ON CONFLICT (id_type, id_hash) DO UPDATE
-   SET name = EXCLUDED.name, name_as_of = EXCLUDED.name_as_of
- WHERE (EXCLUDED.name_as_of, EXCLUDED.name)
-     > (records_subject.name_as_of, records_subject.name)
+   SET name = EXCLUDED.name, name_as_of = EXCLUDED.name_as_of,
+       name_seq = EXCLUDED.name_seq
+ WHERE (EXCLUDED.name_as_of, EXCLUDED.name_seq)
+     > (records_subject.name_as_of, records_subject.name_seq)
 """
 
-# One row per staged row with its outcome. `rank` > 1: an earlier report of the same
-# key in this chunk. `old_batch` = this batch: an earlier chunk of the same file.
+# One row per staged row with its outcome. `rank` > 1: a later report of the same
+# key in this chunk (newer as_of, or the same as_of further down the file).
+# `r.batch_id` = this batch: an earlier chunk of the same file. An identical report
+# (same as_of, same digest) is unchanged whatever its place: it would write nothing.
 _CLASSIFY = """
 INSERT INTO ingest_classified
-SELECT s.*, sub.id, r.id, t.as_of,
+SELECT s.*, %(seq_base)s + s.row_no, sub.id, r.id, t.as_of, t.furnished_seq,
        CASE
          WHEN ranked.rank > 1 THEN 'duplicate'
-         WHEN s.action = 'upsert' AND t.as_of IS NOT NULL AND t.as_of >= s.as_of
+         WHEN s.action = 'upsert' AND t.as_of IS NOT NULL
+          AND (t.as_of, t.furnished_seq) > (s.as_of, %(seq_base)s + s.row_no)
            THEN 'stale'
          WHEN s.action = 'upsert' AND r.id IS NULL THEN 'create'
-         WHEN s.action = 'upsert' AND (s.as_of, s.row_hash) > (r.as_of, r.row_hash)
+         WHEN s.action = 'upsert' AND s.as_of = r.as_of AND s.row_hash = r.row_hash
+           THEN CASE WHEN r.batch_id = %(batch_id)s THEN 'duplicate'
+                     ELSE 'unchanged' END
+         WHEN s.action = 'upsert'
+          AND (s.as_of, %(seq_base)s + s.row_no) > (r.as_of, r.furnished_seq)
            THEN CASE
              WHEN r.first_delinquency_on IS NOT NULL
               AND s.first_delinquency_on > r.first_delinquency_on THEN 'reaging'
              WHEN r.batch_id = %(batch_id)s THEN 'supersede'
              ELSE 'update' END
-         WHEN s.action = 'upsert' AND (s.as_of, s.row_hash) = (r.as_of, r.row_hash)
-           THEN CASE WHEN r.batch_id = %(batch_id)s THEN 'duplicate'
-                     ELSE 'unchanged' END
          WHEN s.action = 'upsert'
            THEN CASE WHEN r.batch_id = %(batch_id)s THEN 'duplicate' ELSE 'stale' END
          WHEN r.id IS NULL THEN 'delete_absent'
-         WHEN s.as_of >= r.as_of THEN 'delete'
+         WHEN (s.as_of, %(seq_base)s + s.row_no) > (r.as_of, r.furnished_seq)
+           THEN 'delete'
          ELSE 'stale'
        END
   FROM ingest_stage s
   JOIN (SELECT row_no,
                row_number() OVER (
                  PARTITION BY id_type, id_hash, account_no
-                 ORDER BY as_of DESC, (action = 'delete') DESC, row_hash DESC,
-                          row_no DESC
+                 ORDER BY as_of DESC, row_no DESC
                ) AS rank
           FROM ingest_stage) ranked USING (row_no)
   LEFT JOIN records_subject sub
@@ -158,19 +176,21 @@ SELECT %(batch_id)s, row_no, 'first_delinquency_on', 'reaging',
 _RECORD_FIELDS = (
     "role, loan_type, currency, principal, balance, amount_overdue, days_overdue, "
     "status, classification, opened_on, due_on, first_delinquency_on, as_of, "
-    "phone_hash, phone_masked, row_hash"
+    "phone_hash, phone_masked, row_hash, furnished_seq"
 )
 
-# Upserts, in one statement: the records (newest report wins), the batch's touched
+# Upserts, in one statement: the records (the later report wins), the batch's touched
 # subjects, and the months every accepted upsert row reports. Record ids come from
 # the classification (stored before this chunk) or from RETURNING (created now), so
 # nothing here probes records_record again. Keys the classification found absent
 # are plain INSERTs, for records and their months: ON CONFLICT's speculative
 # insertion costs twice as much a row (measured 2.0 vs 0.9 µs a month row), and
-# one ingest per member runs at a time. Every upsert row newer than the key's last
-# delete tells the status of its months, even a stale one: the newest as_of per
-# (record, month) wins, so the grid does not depend on the order batches arrive in.
-# A delete later in the same chunk runs after this and erases what it covers.
+# one ingest per member runs at a time. Every upsert row later than the key's last
+# delete tells the status of its months, even a stale one: per (record, month) the
+# greatest (as_of, furnished_seq) wins, so the grid is what furnishing order says.
+# A month reported again with the same as_of and status keeps its row (nothing to
+# write). A delete later in the same chunk runs after this and erases what it
+# covers, by the same order.
 _APPLY_UPSERTS = f"""
 WITH created AS (
   INSERT INTO records_record (member_id, subject_id, account_no, {_RECORD_FIELDS},
@@ -178,7 +198,7 @@ WITH created AS (
   SELECT %(member_id)s, subject_id, account_no, role, loan_type, currency, principal,
          balance, amount_overdue, days_overdue, status, classification, opened_on,
          due_on, first_delinquency_on, as_of, coalesce(phone_hash, ''),
-         coalesce(phone_masked, ''), row_hash, %(batch_id)s, now(), now()
+         coalesce(phone_masked, ''), row_hash, seq, %(batch_id)s, now(), now()
     FROM ingest_classified
    WHERE outcome = 'create'
   RETURNING id, subject_id, account_no
@@ -193,10 +213,10 @@ WITH created AS (
       first_delinquency_on = LEAST(r.first_delinquency_on, c.first_delinquency_on),
       as_of = c.as_of, phone_hash = coalesce(c.phone_hash, ''),
       phone_masked = coalesce(c.phone_masked, ''), row_hash = c.row_hash,
-      batch_id = %(batch_id)s, updated_at = now()
+      furnished_seq = c.seq, batch_id = %(batch_id)s, updated_at = now()
     FROM ingest_classified c
    WHERE c.outcome IN ('update', 'supersede') AND r.id = c.record_id
-     AND (c.as_of, c.row_hash) > (r.as_of, r.row_hash)
+     AND (c.as_of, c.seq) > (r.as_of, r.furnished_seq)
   RETURNING r.subject_id
 ), touched AS (
   INSERT INTO records_batchsubject (batch_id, subject_id)
@@ -205,7 +225,7 @@ WITH created AS (
   ON CONFLICT (batch_id, subject_id) DO NOTHING
 ), reported AS (
   SELECT coalesce(c.record_id, a.id) AS record_id, c.record_id IS NULL AS created,
-         m.month, m.status, c.as_of
+         m.month, m.status, c.as_of, c.seq
     FROM ingest_classified c
     LEFT JOIN created a
       ON c.record_id IS NULL AND a.subject_id = c.subject_id
@@ -218,66 +238,82 @@ WITH created AS (
            FROM generate_series(2, length(c.payment_history)) AS i
    ) m
    WHERE c.action = 'upsert' AND c.outcome <> 'reaging'
-     AND (c.tomb_as_of IS NULL OR c.as_of > c.tomb_as_of)
+     AND (c.tomb_as_of IS NULL OR (c.as_of, c.seq) > (c.tomb_as_of, c.tomb_seq))
 ), new_months AS (
-  INSERT INTO records_recordmonth (record_id, month, status, as_of)
-  SELECT DISTINCT ON (record_id, month) record_id, month, status, as_of
+  INSERT INTO records_recordmonth (record_id, month, status, as_of, furnished_seq)
+  SELECT DISTINCT ON (record_id, month) record_id, month, status, as_of, seq
     FROM reported
    WHERE created AND record_id IS NOT NULL
-   ORDER BY record_id, month, as_of DESC, status DESC
+   ORDER BY record_id, month, as_of DESC, seq DESC
 )
-INSERT INTO records_recordmonth (record_id, month, status, as_of)
-SELECT DISTINCT ON (record_id, month) record_id, month, status, as_of
+INSERT INTO records_recordmonth (record_id, month, status, as_of, furnished_seq)
+SELECT DISTINCT ON (record_id, month) record_id, month, status, as_of, seq
   FROM reported
  WHERE NOT created
- ORDER BY record_id, month, as_of DESC, status DESC
+ ORDER BY record_id, month, as_of DESC, seq DESC
 ON CONFLICT (record_id, month) DO UPDATE
-   SET status = EXCLUDED.status, as_of = EXCLUDED.as_of
- WHERE (EXCLUDED.as_of, EXCLUDED.status)
-     > (records_recordmonth.as_of, records_recordmonth.status)
+   SET status = EXCLUDED.status, as_of = EXCLUDED.as_of,
+       furnished_seq = EXCLUDED.furnished_seq
+ WHERE (EXCLUDED.as_of, EXCLUDED.furnished_seq)
+     > (records_recordmonth.as_of, records_recordmonth.furnished_seq)
+   AND (EXCLUDED.as_of, EXCLUDED.status)
+       IS DISTINCT FROM (records_recordmonth.as_of, records_recordmonth.status)
 """
 
-# Deletes, by key: remove the record when the delete is at least as new; in every
-# case erase the months known up to the delete's date and keep a tombstone, so the
+# Deletes, by key: remove the record when the delete is the later report; in every
+# case erase the months it follows in furnishing order and keep a tombstone, so the
 # outcome does not depend on whether the delete came before or after other reports.
 _DELETE_RECORDS = """
 WITH deletes AS (
-  SELECT DISTINCT ON (subject_id, account_no) subject_id, account_no, as_of
+  SELECT DISTINCT ON (subject_id, account_no) subject_id, account_no, as_of, seq
     FROM ingest_classified
    WHERE action = 'delete' AND subject_id IS NOT NULL
-   ORDER BY subject_id, account_no, as_of DESC
-), doomed AS (
-  SELECT r.id, r.subject_id
-    FROM records_record r JOIN deletes d
-      ON r.member_id = %(member_id)s AND r.subject_id = d.subject_id
-     AND r.account_no = d.account_no
-   WHERE r.as_of <= d.as_of
+   ORDER BY subject_id, account_no, as_of DESC, seq DESC
 ), affected AS (
-  SELECT r.id, r.as_of AS record_as_of, d.as_of AS delete_as_of
+  SELECT r.id, r.subject_id, d.as_of, d.seq,
+         (r.as_of, r.furnished_seq) < (d.as_of, d.seq) AS doomed
     FROM deletes d JOIN records_record r
       ON r.member_id = %(member_id)s AND r.subject_id = d.subject_id
      AND r.account_no = d.account_no
 ), forgotten AS (
-  -- all months of a record that goes; the older ones of one that stays
+  -- all months of a record that goes; the earlier ones of one that stays
   DELETE FROM records_recordmonth m
    USING affected a
    WHERE m.record_id = a.id
-     AND (m.as_of <= a.delete_as_of OR a.record_as_of <= a.delete_as_of)
+     AND (a.doomed OR (m.as_of, m.furnished_seq) < (a.as_of, a.seq))
 ), gone AS (
-  DELETE FROM records_record r USING doomed WHERE r.id = doomed.id
+  DELETE FROM records_record r USING affected a
+   WHERE r.id = a.id AND a.doomed
   RETURNING r.subject_id
 ), touched AS (
   INSERT INTO records_batchsubject (batch_id, subject_id)
   SELECT DISTINCT %(batch_id)s, subject_id FROM gone
   ON CONFLICT (batch_id, subject_id) DO NOTHING
 ), tombstones AS (
-  INSERT INTO records_recordtombstone (member_id, subject_id, account_no, as_of)
-  SELECT %(member_id)s, subject_id, account_no, as_of FROM deletes
+  INSERT INTO records_recordtombstone
+         (member_id, subject_id, account_no, as_of, furnished_seq)
+  SELECT %(member_id)s, subject_id, account_no, as_of, seq FROM deletes
   ON CONFLICT (member_id, account_no, subject_id) DO UPDATE
-     SET as_of = GREATEST(records_recordtombstone.as_of, EXCLUDED.as_of)
+     SET as_of = EXCLUDED.as_of, furnished_seq = EXCLUDED.furnished_seq
+   WHERE (EXCLUDED.as_of, EXCLUDED.furnished_seq)
+       > (records_recordtombstone.as_of, records_recordtombstone.furnished_seq)
 )
 SELECT count(*) FROM gone
 """
+
+
+ROW_SEQ_BITS = 32
+
+
+def seq_base(batch_id: int) -> int:
+    """The furnishing order of a batch's row 0: row n of the file is this + n."""
+    return batch_id << ROW_SEQ_BITS
+
+
+def seq_after_batch(batch_id: int) -> int:
+    """A furnishing order after every row of batch `batch_id` and before the next
+    batch's first row (a correction made after that batch)."""
+    return seq_base(batch_id + 1) - 1
 
 
 @dataclass
@@ -322,7 +358,12 @@ def merge_staged(
 ) -> ChunkOutcome:
     """Classify the staged chunk and, when `write`, apply it. Runs in the caller's
     transaction: the chunk commits (or not) as a whole."""
-    params = {"batch_id": batch_id, "member_id": member_id, "key_version": key_version}
+    params = {
+        "batch_id": batch_id,
+        "member_id": member_id,
+        "key_version": key_version,
+        "seq_base": seq_base(batch_id),
+    }
     result = ChunkOutcome()
     with connection.cursor() as cursor:
         if write:

@@ -10,7 +10,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from bureau.audit.services import audit_record
 from bureau.core.errors import BureauError, Conflict, TooLarge, ValidationFailed
@@ -21,6 +21,20 @@ from members.principals import actor_user_and_key
 
 _READ_BLOCK = 1 << 20
 ENCODINGS = ("utf-8", "gbk")
+# Advisory lock namespace, keyed by member: a member's uploads (and corrections)
+# take their place in its furnishing order one at a time, so batch ids follow the
+# order in which they commit and a run never misses an earlier batch still
+# committing (ingest.py applies a member's batches in id order).
+MEMBER_UPLOAD_LOCK_SPACE = 0x1B1
+
+
+def member_upload_lock(member_id: int) -> None:
+    """Hold the member's upload lock until the current transaction ends."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s)",
+            [MEMBER_UPLOAD_LOCK_SPACE, member_id],
+        )
 
 
 class FileRefused(BureauError):
@@ -53,7 +67,8 @@ def _check_readable(handle: IO[bytes], *, fmt: str, encoding: str | None) -> str
         try:
             if next(iter(stream), None) is None:
                 raise FileRejected("empty_file", "The file has no data rows.")
-            seen = stream.encoding
+            # Still undecided after an ASCII-only start: the ingest detects it.
+            seen = stream.encoding if stream.encoding_decided else ""
         finally:
             stream.close()
     except FileRejected as exc:
@@ -144,6 +159,7 @@ def batch_create(
     user, key = actor_user_and_key(actor)
     try:
         with transaction.atomic():
+            member_upload_lock(member.pk)
             batch = Batch.objects.create(
                 member=member,
                 uploaded_by=user,
