@@ -4,15 +4,63 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
 from bureau.records.models import Batch, BatchError
 from members.models import Member
 
 
+def batches_ahead(batch: Batch) -> QuerySet[Batch]:
+    """The member's batches applied before this one (a member's batches are
+    applied in upload order): earlier uploads not final yet. Validate-only ones
+    apply nothing, so they wait for nobody and nobody waits for them."""
+    return (
+        Batch.objects.filter(member_id=batch.member_id, pk__lt=batch.pk)
+        .exclude(status__in=Batch.FINAL_STATUSES)
+        .filter(validate_only=False)
+        .order_by("pk")
+    )
+
+
+def _ahead_count() -> Subquery:
+    ahead = (
+        Batch.objects.filter(
+            member_id=OuterRef("member_id"), pk__lt=OuterRef("pk"), validate_only=False
+        )
+        .exclude(status__in=Batch.FINAL_STATUSES)
+        .order_by()
+        .values("member_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Subquery(ahead, output_field=IntegerField())
+
+
 def batches_visible_to(*, member: Member | None) -> QuerySet[Batch]:
-    """A member sees its own batches; bureau staff (member None) see all."""
-    batches = Batch.objects.select_related("member")
+    """A member sees its own batches; bureau staff (member None) see all. Each
+    carries `batches_ahead`: how many of its member's batches are applied before
+    it while it waits (0 once it runs, and for validate-only ones)."""
+    batches = Batch.objects.select_related("member").annotate(
+        batches_ahead=Case(
+            When(
+                Q(status=Batch.Status.RECEIVED, validate_only=False),
+                then=Coalesce(_ahead_count(), 0),
+            ),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    )
     return batches if member is None else batches.filter(member=member)
 
 

@@ -23,6 +23,13 @@ class BatchCreateInput(serializers.Serializer):
 class BatchOutput(serializers.ModelSerializer):
     member = serializers.CharField(source="member.code")
     duration_seconds = serializers.SerializerMethodField()
+    batches_ahead = serializers.IntegerField(
+        read_only=True,
+        default=0,
+        help_text="While `received`: how many of your earlier batches are applied "
+        "before this one (a member's batches are applied in upload order); 0 once "
+        "it runs.",
+    )
 
     class Meta:
         model = Batch
@@ -30,6 +37,7 @@ class BatchOutput(serializers.ModelSerializer):
             "id",
             "member",
             "status",
+            "batches_ahead",
             "progress",
             "original_name",
             "format",

@@ -100,6 +100,7 @@ class BatchListCreateView(BatchBaseView):
             actor=request.user,
         )
         code = status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK
+        batch = batches_visible_to(member=member).get(pk=batch.pk)  # batches_ahead
         return Response(BatchOutput(batch).data, status=code)
 
 

@@ -43,7 +43,7 @@ from bureau.records.fileformat import (
 from bureau.records.fileformat.validation import REPORTED_FIELDS
 from bureau.records.history import month_status
 from bureau.records.models import Batch, BatchError, BatchSubject
-from bureau.records.selectors import member_contribution_changed
+from bureau.records.selectors import batches_ahead, member_contribution_changed
 from bureau.records.services import merge
 from members.models import Member
 
@@ -450,17 +450,6 @@ def batch_fail(*, batch_id: int, reason: str) -> bool:
             extra={"kv": {"batch": batch_id}},
         )
     return bool(failed)
-
-
-def batches_ahead(batch: Batch):
-    """The member's batches that are applied before this one: earlier uploads not
-    final yet (validate-only ones apply nothing and wait for nobody)."""
-    return (
-        Batch.objects.filter(member_id=batch.member_id, pk__lt=batch.pk)
-        .exclude(status__in=Batch.FINAL_STATUSES)
-        .filter(validate_only=False)
-        .order_by("pk")
-    )
 
 
 def batch_ingest(*, batch_id: int) -> Batch | None:
