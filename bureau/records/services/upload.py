@@ -24,7 +24,7 @@ ENCODINGS = ("utf-8", "gbk")
 
 
 class FileRefused(BureauError):
-    """The file as a whole cannot be ingested (RECORDS.md "Batch errors")."""
+    """The file as a whole cannot be ingested (docs/records.md "File refusals")."""
 
 
 def _refusal(exc: FileRejected) -> BureauError:
