@@ -184,7 +184,7 @@ class ScreeningResult(models.Model):
         return f"line {self.line}: {'found' if self.found else 'not found'}"
 
 
-# -- Monitoring: watches and webhooks (API.md "Monitoring") ---------------------------
+# -- Monitoring: watches and webhooks (docs/webhooks.md) ------------------------------
 
 
 class Watch(models.Model):

@@ -1,6 +1,6 @@
 """Domain errors and the one place that turns any error into the API problem body.
 
-Every error under /api/ answers the same JSON shape (see shared API.md):
+Every error under /api/ answers the same JSON shape (see docs/api.md):
 {"code": "...", "detail": "human sentence", "errors": {"field": ["..."]},
  "request_id": "..."} -- never an HTML page, never a bare 500.
 """

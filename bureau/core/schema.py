@@ -1,4 +1,4 @@
-"""OpenAPI post-processing: the problem body every refusal answers (API.md),
+"""OpenAPI post-processing: the problem body every refusal answers (docs/api.md),
 declared once and listed on every operation."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ PROBLEM = {
     "required": ["code", "detail", "errors", "request_id"],
 }
 
-# Status → when it answers. 429 only where a rate limit applies (API.md).
+# Status → when it answers. 429 only where a rate limit applies (docs/api.md).
 _ALWAYS = {
     "400": "Invalid input: `errors` holds the messages per field.",
     "401": "No credentials, or a key that is unknown, revoked or expired.",

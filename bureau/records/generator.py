@@ -1,4 +1,4 @@
-"""Synthetic furnishing files (RECORDS.md): realistic rows, fast, reproducible.
+"""Synthetic furnishing files (docs/records.md): realistic rows, fast, reproducible.
 
 Pure Python (no Django). Borrowers are shared between members (multi-head
 lending): each subject has 1-6 accounts, often at several members; guarantor
@@ -392,7 +392,7 @@ def _corrupt(row: Row, code: str, rand: Callable[[], float], today: date) -> Row
 
 
 def iter_rows(config: GeneratorConfig) -> Iterator[tuple[str, Row]]:
-    """Yield (member_code, row): RECORDS.md columns, all values strings."""
+    """Yield (member_code, row): docs/records.md columns, all values strings."""
     for code, row, _defect in iter_rows_with_defects(config):
         yield code, row
 

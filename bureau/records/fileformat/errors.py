@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Row error codes (RECORDS.md). ``REAGING`` needs the database and is checked
+# Row error codes (docs/records.md). ``REAGING`` needs the database and is checked
 # by the ingest service, not here.
 REQUIRED = "required"
 INVALID_FORMAT = "invalid_format"

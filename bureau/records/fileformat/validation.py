@@ -1,4 +1,4 @@
-"""Per-row rules of the furnishing format (RECORDS.md), except ``reaging``.
+"""Per-row rules of the furnishing format (docs/records.md), except ``reaging``.
 
 ``reaging`` compares with the stored row, so the ingest service checks it;
 its code is exported here with the others. This is the hot path of ingest:

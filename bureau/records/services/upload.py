@@ -38,7 +38,7 @@ def member_upload_lock(member_id: int) -> None:
 
 
 class FileRefused(BureauError):
-    """The file as a whole cannot be ingested (RECORDS.md "Batch errors")."""
+    """The file as a whole cannot be ingested (docs/records.md "File refusals")."""
 
 
 def _refusal(exc: FileRejected) -> BureauError:

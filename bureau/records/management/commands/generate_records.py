@@ -30,7 +30,10 @@ BIG_RUN = 50_000  # rows; smaller runs get no progress bar
 
 
 class Command(BaseCommand):
-    help = "Generate a realistic furnishing file (RECORDS.md) for tests and benchmarks."
+    help = (
+        "Generate a realistic furnishing file (format: docs/records.md) for tests "
+        "and benchmarks."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--members", type=int, default=3)
