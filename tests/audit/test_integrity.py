@@ -329,3 +329,20 @@ def test_verify_when_legacy_prefix_rewritten_and_link_mended_reports_rewritten()
     assert not passed
     assert "[rewritten] 1 event does not match its hash" in said
     assert "at 4" in said
+
+
+def test_verify_when_in_chinese_keeps_the_codes():
+    """Operators read the findings in zh-hans (the default language); scripts
+    match the codes, which are not translated."""
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+    from django.utils import translation
+
+    _events(3)
+    _checkpoint()
+    as_owner(("DELETE FROM audit_auditevent WHERE sequence > 1", []))
+    with translation.override("zh-hans"), pytest.raises(CommandError) as raised:
+        call_command("audit_verify")
+    said = str(raised.value)
+    assert said.startswith("审计链不完整")
+    assert "[tail_deleted] 序号 1 之后的事件已不存在" in said
