@@ -8,6 +8,7 @@ under `.data/` are used (see bureau/embedded.py); SQLite is never used.
 
 from __future__ import annotations
 
+import hmac as _hmac
 from datetime import timedelta
 from pathlib import Path
 
@@ -398,6 +399,63 @@ BUREAU_MISUSE = {
 BUREAU_WEBHOOK_TIMEOUT = 10
 BUREAU_WEBHOOK_GIVE_UP = timedelta(hours=24)
 BUREAU_WEBHOOK_ALLOW_PRIVATE = IS_DEV
+
+# --- Audit trail: chain keys and signed checkpoints (bureau/audit/keys.py) ---------
+# Neither secret is ever stored in the database: docs/operations.md "Audit trail
+# keys". Unset in production: `migrate` and `check` fail, and so does every audit
+# write. In dev and test both are derived from DJANGO_SECRET_KEY when unset.
+
+
+def _dev_secret(label: bytes) -> str:
+    """A default for a laptop or a test run only (64 hex characters); none in
+    production."""
+    if not IS_DEV:
+        return ""
+    return _hmac.new(SECRET_KEY.encode(), label, "sha256").hexdigest()
+
+
+# HMAC-SHA256 key that links new audit events, and its version (>= 1; version 0
+# is the legacy unkeyed hash of events written before keying). After a rotation
+# the earlier keys stay, to verify the events made with them, in
+# BUREAU_AUDIT_CHAIN_KEYS_OLDER as "version=key,version=key".
+BUREAU_AUDIT_CHAIN_KEY = env.str(
+    "BUREAU_AUDIT_CHAIN_KEY", default=_dev_secret(b"bureau dev audit chain key")
+)
+BUREAU_AUDIT_CHAIN_KEY_VERSION = env.int("BUREAU_AUDIT_CHAIN_KEY_VERSION", default=1)
+BUREAU_AUDIT_CHAIN_KEYS = {
+    int(version): key
+    for version, key in env.dict("BUREAU_AUDIT_CHAIN_KEYS_OLDER", default={}).items()
+}
+BUREAU_AUDIT_CHAIN_KEYS[BUREAU_AUDIT_CHAIN_KEY_VERSION] = BUREAU_AUDIT_CHAIN_KEY
+# Checkpoints (sequence, head hash, event count, time) signed with Ed25519: the
+# private key in hex (`manage.py audit_keygen`), its version, and the public keys
+# of earlier versions ("version=hex,version=hex") to verify older checkpoints.
+BUREAU_AUDIT_CHECKPOINT_KEY = env.str(
+    "BUREAU_AUDIT_CHECKPOINT_KEY",
+    default=_dev_secret(b"bureau dev audit checkpoint key"),
+)
+BUREAU_AUDIT_CHECKPOINT_KEY_VERSION = env.int(
+    "BUREAU_AUDIT_CHECKPOINT_KEY_VERSION", default=1
+)
+BUREAU_AUDIT_CHECKPOINT_PUBLIC_KEYS = {
+    int(version): key
+    for version, key in env.dict(
+        "BUREAU_AUDIT_CHECKPOINT_PUBLIC_KEYS_OLDER", default={}
+    ).items()
+}
+# One JSON file per checkpoint, outside the database: point it at write-once
+# storage (a WORM mount, an S3 Object Lock bucket mounted as a directory).
+BUREAU_AUDIT_CHECKPOINT_DIR = Path(
+    env.str(
+        "BUREAU_AUDIT_CHECKPOINT_DIR",
+        default=str(embedded.DATA_DIR / "audit-checkpoints"),
+    )
+)
+BUREAU_AUDIT_CHECKPOINT_MINUTES = env.int("BUREAU_AUDIT_CHECKPOINT_MINUTES", default=15)
+CELERY_BEAT_SCHEDULE["maintenance-audit-checkpoint"] = {
+    "task": "bureau.audit.tasks.maintenance_audit_checkpoint",
+    "schedule": timedelta(minutes=BUREAU_AUDIT_CHECKPOINT_MINUTES),
+}
 
 # --- Logging: key=value lines, request id on every line -----------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

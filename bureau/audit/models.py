@@ -1,8 +1,12 @@
 """Append-only, hash-chained audit trail.
 
-A PostgreSQL trigger (migration 0002) refuses UPDATE and DELETE. Each row stores
-hash = sha256(prev_hash + canonical JSON of its own fields), so altering or removing
-any row breaks the chain from there on; `manage.py audit_verify` finds where.
+PostgreSQL triggers refuse UPDATE, DELETE (migration 0003) and TRUNCATE (0007).
+Each row stores hash = HMAC-SHA256(chain key, prev_hash + canonical JSON of its
+own fields) (bureau/audit/chain.py), so altering or removing any row breaks the
+chain from there on, and only the holder of the key, which the database never
+sees, could mend it. Signed checkpoints outside the database
+(bureau/audit/checkpoints.py) show what was there: `manage.py audit_verify`
+finds a truncation, a deleted tail, a gap or a rewritten event.
 Events are ordered by `sequence`; `created_at` is stamped before the writers'
 lock, so two concurrent events may be out of time order by the wait.
 
@@ -56,6 +60,9 @@ class AuditEvent(models.Model):
     details = models.JSONField(default=dict)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # Which chain key made `hash` (bureau/audit/keys.py); 0 for the events written
+    # before the chain was keyed, which keep their plain SHA-256.
+    chain_key_version = models.PositiveSmallIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-sequence"]

@@ -8,13 +8,17 @@ import json
 import math
 import re
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from bureau.audit.chain import GENESIS_HASH, canonical_before_sequence
+from bureau.audit.checkpoints import checkpoint_sign, checkpoint_store, checkpoints_read
+from bureau.audit.keys import chain_keys
 from bureau.audit.models import AuditEvent
+from bureau.audit.selectors import ChainReport, audit_chain_verify
 from bureau.core.context import client_ip_var, current_request_id
 from bureau.core.sql import (
     fetchone_prepared,
@@ -142,11 +146,17 @@ def _append_sql() -> tuple[str, tuple]:
 
     `audit_chain_head` takes the writers' lock, then reads the last event with a
     fresh snapshot (migration 0005); the statement numbers the new event after
-    it and computes its hash as `chain_hash` does: sha256 of the previous hash and
-    the canonical JSON, whose last key is "sequence" (bureau/audit/chain.py), so
-    Python sends the JSON up to that value and PostgreSQL appends the number. One
-    round trip, and the lock is held only until the statement's transaction
-    ends: at once in autocommit, else with the caller's transaction."""
+    it and computes its hash as `keyed_chain_hash` does: HMAC-SHA256 of the
+    previous hash and the canonical JSON, whose last key is "sequence"
+    (bureau/audit/chain.py), so Python sends the JSON up to that value and
+    PostgreSQL appends the number. The HMAC is two sha256() over the key's pads,
+    which come as bound parameters of this statement alone: the key is in no
+    table, function or SQL text, and server-side binding keeps it out of
+    `pg_stat_activity` and the statement log (the server's
+    `log_parameter_max_length` = 0 keeps it out of the parameter log:
+    docs/operations.md). One round trip, and the lock is held only until the
+    statement's transaction ends: at once in autocommit, else with the caller's
+    transaction."""
     meta = AuditEvent._meta
     chain_columns = ("sequence", "prev_hash", "hash")
     fields = tuple(
@@ -170,8 +180,8 @@ def _append_sql() -> tuple[str, tuple]:
             {placeholders},
             (SELECT sequence FROM chain),
             (SELECT prev_hash FROM chain),
-            (SELECT encode(sha256(convert_to(
-                prev_hash || %s::text || sequence::text || '}}', 'UTF8')), 'hex')
+            (SELECT encode(sha256(%s::bytea || sha256(%s::bytea || convert_to(
+                prev_hash || %s::text || sequence::text || '}}', 'UTF8'))), 'hex')
              FROM chain)
         )
         RETURNING {quote(meta.pk.column)}, sequence, prev_hash, hash
@@ -228,10 +238,12 @@ def audit_record(
         # by a lock wait. Their order is `sequence`.
         created_at=timezone.now(),
     )
+    keys = chain_keys()
+    fields["chain_key_version"] = keys.current_version
     event = AuditEvent(**fields)
     sql, columns = _append_sql()
     params = [GENESIS_HASH, _CHAIN_LOCK_KEY, *insert_params(event, columns)]
-    params.append(canonical_before_sequence(fields))
+    params += [*keys.current_pads, canonical_before_sequence(fields)]
     if pending is not None:
         sql = f"WITH new_row AS ({pending.sql}), {sql}"
         params = pending.params + params
@@ -244,3 +256,47 @@ def audit_record(
         pending.done()
     mark_saved(event)
     return event
+
+
+# --- checkpoints -----------------------------------------------------------------
+
+
+class AuditChainBroken(Exception):
+    """The chain did not verify: no checkpoint may vouch for it."""
+
+    def __init__(self, report: ChainReport):
+        super().__init__(report.reason)
+        self.report = report
+
+
+def audit_checkpoint_write(*, verified: ChainReport | None = None) -> Path | None:
+    """Sign and store a checkpoint of the chain's head (bureau/audit/checkpoints.py).
+
+    `verified`: the report of a full verification just made (`audit_verify
+    --checkpoint`), checkpointed as it stands. Without it (beat), the events from
+    the latest valid checkpoint on are verified first, so a checkpoint only ever
+    extends one already trusted. Raises AuditChainBroken when the chain does not
+    verify. Returns the new file, or None when there is nothing new to vouch
+    for (no event, or none since the latest checkpoint)."""
+    if verified is None:
+        checkpoints, _ = checkpoints_read()
+        verified = audit_chain_verify(
+            checkpoints=checkpoints,
+            invalid=[],  # they prove nothing; audit_verify reports them
+            since=checkpoints[-1] if checkpoints else None,
+        )
+    if not verified.intact:
+        raise AuditChainBroken(verified)
+    latest = verified.latest_checkpoint
+    if verified.head_sequence == 0 or (
+        latest is not None
+        and (latest.sequence, latest.head_hash)
+        == (verified.head_sequence, verified.head_hash)
+    ):
+        return None
+    checkpoint = checkpoint_sign(
+        sequence=verified.head_sequence,
+        head_hash=verified.head_hash,
+        event_count=verified.event_count,
+    )
+    return checkpoint_store(checkpoint)

@@ -7,10 +7,12 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
+from django.utils import translation
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from bureau.audit.chain import GENESIS_HASH, chain_hash
+from bureau.audit.chain import GENESIS_HASH, keyed_chain_hash
+from bureau.audit.keys import chain_keys
 from bureau.audit.models import AuditEvent
 from bureau.audit.selectors import audit_chain_verify
 from bureau.audit.services import AuditDetailsError, audit_record
@@ -32,7 +34,8 @@ def test_chain_when_events_written_verifies(capsys):
     _write_events(5)
     report = audit_chain_verify()
     assert report.intact and report.events_checked == 5
-    call_command("audit_verify")
+    with translation.override("en"):
+        call_command("audit_verify")
     assert "5 events verified" in capsys.readouterr().out
 
 
@@ -78,7 +81,11 @@ def test_verify_when_row_altered_names_its_sequence():
     )
     report = audit_chain_verify()
     assert report.first_broken_sequence == 3
-    with pytest.raises(CommandError, match="sequence 3"):
+    assert report.codes == {"rewritten"}
+    with (
+        translation.override("en"),
+        pytest.raises(CommandError, match=r"\[rewritten\] .*, at 3$"),
+    ):
         call_command("audit_verify")
     assert events  # the earlier rows still verify: the break is at 3, not 1
 
@@ -171,15 +178,19 @@ _TEXT = st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",))
         max_size=4,
     ),
 )
-def test_hash_when_computed_by_the_database_matches_chain_hash(label, details):
-    """PostgreSQL appends the sequence to the canonical JSON Python sent and hashes
-    it: for any text (CJK, emoji, quotes, escapes) the result is `chain_hash`."""
+def test_hash_when_computed_by_the_database_matches_keyed_chain_hash(label, details):
+    """PostgreSQL appends the sequence to the canonical JSON Python sent and
+    computes the HMAC from the key's pads: for any text (CJK, emoji, quotes,
+    escapes) the result is `keyed_chain_hash`."""
     try:
         event = audit_record(actor=label, action="test.event", details=details)
     except AuditDetailsError:
         assume(False)  # digits shaped like an identity number: refused, rightly
     fields = AuditEvent.objects.values().get(pk=event.pk)
-    assert event.hash == fields["hash"] == chain_hash(event.prev_hash, fields)
+    key = chain_keys().key(fields["chain_key_version"])
+    assert fields["chain_key_version"] == 1
+    assert event.hash == fields["hash"]
+    assert fields["hash"] == keyed_chain_hash(key, event.prev_hash, fields)
     assert event.sequence == fields["sequence"]
 
 
@@ -249,7 +260,10 @@ def test_insert_obj_when_id_comes_from_database_saves_then_audits():
     assert audit_chain_verify().intact
 
 
-def test_canonical_before_sequence_when_number_appended_is_the_canonical_form():
+@pytest.mark.parametrize("version", [0, 1, 300])
+def test_canonical_before_sequence_when_number_appended_is_the_canonical_form(
+    version,
+):
     from datetime import UTC, datetime
 
     from bureau.audit.chain import canonical, canonical_before_sequence
@@ -267,8 +281,11 @@ def test_canonical_before_sequence_when_number_appended_is_the_canonical_form():
         "request_id": "",
         "ip": None,
         "details": {"z": [1, "二"], "a": {"nested": True}},
+        "chain_key_version": version,
     }
     head = canonical_before_sequence(fields)
+    # Keyed forms name their key version; the legacy form is as it always was.
+    assert ('"chain_key_version"' in head) == (version != 0)
     for sequence in (1, 42, 10**12):
         expected = canonical({**fields, "sequence": sequence})
         assert head + f"{sequence}}}" == expected
