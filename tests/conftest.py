@@ -1,14 +1,50 @@
 """Shared fixtures. Everything runs against real PostgreSQL and Redis; tests that need
-the broker start a real Celery worker (no eager mode)."""
+the broker start a real Celery worker (no eager mode).
 
+BUREAU_TEST_CLOCK_AHEAD_DAYS=N runs the whole session with the clock moved N days
+ahead (time-machine, ticking): results must not depend on the day the suite runs,
+and CI runs the suite a second time a year and a few days ahead. Tests marked
+`real_clock` (they start processes of their own, which keep the real clock) are
+skipped then."""
+
+import os
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from tests.factories import MemberFactory, UserFactory, issue_key
+
+CLOCK_AHEAD_DAYS = int(os.environ.get("BUREAU_TEST_CLOCK_AHEAD_DAYS") or 0)
+
+
+def pytest_configure(config):
+    if CLOCK_AHEAD_DAYS:
+        import time_machine
+
+        ahead = datetime.now(UTC) + timedelta(days=CLOCK_AHEAD_DAYS)
+        config._bureau_clock = time_machine.travel(ahead, tick=True)
+        config._bureau_clock.start()
+
+
+def pytest_report_header(config):
+    if CLOCK_AHEAD_DAYS:
+        return (
+            f"clock moved {CLOCK_AHEAD_DAYS} days ahead: {datetime.now(UTC):%Y-%m-%d}"
+        )
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    if not CLOCK_AHEAD_DAYS:
+        return
+    skip = pytest.mark.skip(reason="starts processes that keep the real clock")
+    for item in items:
+        if "real_clock" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)

@@ -25,7 +25,7 @@ from bureau.records.services.upload import batch_create
 from tests.records.helpers import ID_B, csv_bytes, current_row, good_row
 from tests.records.snapshots import batch_counters, months_of, records_of
 
-pytestmark = [pytest.mark.celery_worker, pytest.mark.slow]
+pytestmark = [pytest.mark.celery_worker, pytest.mark.slow, pytest.mark.real_clock]
 
 ROWS = 24_000
 CHUNK = 400
@@ -124,8 +124,10 @@ def test_batch_when_worker_group_is_killed_finishes_on_a_new_worker(
             Record.objects.filter(member=acme).values_list("subject_id", flat=True)
         )
         _wait(
-            lambda: Profile.objects.filter(subject_id__in=subjects).count()
-            == len(set(subjects)),
+            lambda: (
+                Profile.objects.filter(subject_id__in=subjects).count()
+                == len(set(subjects))
+            ),
             timeout=60,
             what="the new worker did not aggregate the batch",
         )
