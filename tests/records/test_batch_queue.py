@@ -101,3 +101,65 @@ def test_upload_page_when_batch_waits_says_so_in_chinese(client, acme):
         reverse("web:batch-detail", args=[waiting.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans"
     ).content.decode()
     assert "排队" in page
+
+
+@pytest.fixture
+def other_session():
+    """A second database session (another worker)."""
+    import psycopg
+    from django.db import connection
+
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as s:
+        yield s
+
+
+def _hold_member_lock(session, member) -> None:
+    from bureau.records.services.ingest import MEMBER_LOCK_SPACE
+
+    session.execute("SELECT pg_advisory_lock(%s, %s)", [MEMBER_LOCK_SPACE, member.pk])
+
+
+def _release_member_lock(session, member) -> None:
+    from bureau.records.services.ingest import MEMBER_LOCK_SPACE
+
+    session.execute("SELECT pg_advisory_unlock(%s, %s)", [MEMBER_LOCK_SPACE, member.pk])
+
+
+def test_member_busy_when_another_session_holds_the_lock_says_so(acme, other_session):
+    from bureau.records.services.ingest import member_busy
+
+    assert member_busy(acme.pk) is False
+    _hold_member_lock(other_session, acme)
+    assert member_busy(acme.pk) is True
+    _release_member_lock(other_session, acme)
+    assert member_busy(acme.pk) is False
+
+
+def test_sweep_when_a_processing_batch_has_no_live_owner_queues_it(
+    acme, globex, other_session
+):
+    from bureau.records.services.ingest import batches_resume_stalled
+
+    orphan = upload(acme, "A-1")
+    behind = upload(acme, "A-2")
+    running = upload(globex, "G-1")
+    Batch.objects.filter(pk__in=[orphan.pk, running.pk]).update(status="processing")
+    _hold_member_lock(other_session, globex)  # Globex's worker is alive
+    assert batches_resume_stalled() == [orphan.pk]  # behind waits for it
+    assert Batch.objects.get(pk=behind.pk).status == "received"
+
+
+def test_sweep_when_a_received_batch_waits_past_the_grace_queues_it(
+    acme, time_machine, settings
+):
+    from django.utils import timezone
+
+    from bureau.records.services.ingest import batches_resume_stalled
+
+    settings.BUREAU_INGEST_RECEIVED_GRACE_SECONDS = 120
+    time_machine.move_to(timezone.now(), tick=False)
+    lost = upload(acme, "A-1")
+    check = upload(acme, "A-2", validate_only=True)
+    assert batches_resume_stalled() == []  # its message may still be on its way
+    time_machine.shift(121)
+    assert batches_resume_stalled() == [lost.pk, check.pk]

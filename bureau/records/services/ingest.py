@@ -525,17 +525,17 @@ def _ingest_locked(batch: Batch) -> Batch:
 
 def member_busy(member_id: int) -> bool:
     """Does a live session hold this member's ingest lock? (A worker that died
-    lost it with its database session.)"""
+    lost it with its database session.) Read from pg_locks, so asking never takes
+    the lock from under a run that is starting."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pg_try_advisory_lock(%s, %s)", [MEMBER_LOCK_SPACE, member_id]
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'"
+            " AND classid = %s AND objid = %s AND objsubid = 2 AND granted"
+            " AND database = (SELECT oid FROM pg_database"
+            " WHERE datname = current_database()))",
+            [MEMBER_LOCK_SPACE, member_id],
         )
-        if not cursor.fetchone()[0]:
-            return True
-        cursor.execute(
-            "SELECT pg_advisory_unlock(%s, %s)", [MEMBER_LOCK_SPACE, member_id]
-        )
-    return False
+        return cursor.fetchone()[0]
 
 
 def batches_resume_stalled(*, received_grace: timedelta | None = None) -> list[int]:
@@ -543,8 +543,9 @@ def batches_resume_stalled(*, received_grace: timedelta | None = None) -> list[i
     lock no session holds (their worker died: a lost machine, an OOM kill, whose
     unacknowledged message returns only after the broker's visibility timeout),
     and `received` ones waiting longer than `received_grace` whose member is idle
-    (a lost message). Queues one ingest per member, for its earliest such batch:
-    that run applies the member's later ones too. Returns the batch ids queued."""
+    (a lost message). Per idle member it queues the earliest batch that applies
+    rows (that run applies the member's later ones too) and any validate-only
+    one. Returns the batch ids queued."""
     grace = received_grace or timedelta(
         seconds=settings.BUREAU_INGEST_RECEIVED_GRACE_SECONDS
     )
