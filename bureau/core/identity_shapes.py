@@ -123,6 +123,11 @@ def _valid_uscc(code: str) -> bool:
 # for char keeps every offset, so spans found in the folded text mask the original.
 _FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 
+# Candidates, within a cluster of digits (with "+", "X", spaces and hyphens):
+# the clusters are found first by a pattern that starts with a character class,
+# which the regex engine scans for quickly; the alternatives below, with their
+# look-behinds, then run on the few clusters only.
+_CLUSTER = re.compile(r"[+0-9][0-9Xx +\-]{8,}")
 _NUMBERS = re.compile(
     r"""
       (?P<plus>\+[ -]?[0-9](?:[ -]?[0-9]){7,14})(?![0-9])
@@ -132,7 +137,17 @@ _NUMBERS = re.compile(
     """,
     re.VERBOSE,
 )
-_CREDIT_CODE = re.compile(r"(?<![0-9A-Za-z])[0-9A-Z]{18}(?![0-9A-Za-z])")
+# 18 capitals and digits; whole words only (checked on each match).
+_CREDIT_CODE = re.compile(r"[0-9A-Z][0-9A-Z]{17}")
+_SEPARATORS = str.maketrans("", "", " -+")
+# Every candidate holds a digit; most text (names, words) holds none.
+_DIGIT = re.compile("[0-9\uff10-\uff19]")
+# Every number candidate but "+…" holds 11 digits in a row or a grouped mobile or
+# id: a quick search (one character class first) before the clusters.
+_LIKELY = re.compile(
+    r"[0-9](?:[0-9]{10}|[0-9]{2}[ -][0-9]{4}[ -][0-9]|[0-9]{5}[ -][0-9]{8})"
+)
+_FULL_WIDTH = re.compile("[\uff01-\uff5e\u3000]")
 _MOBILE_SECOND = frozenset("3456789")
 _PHONE, _NUMBER = "phone", "number"
 
@@ -145,7 +160,7 @@ def _is_mobile(digits: str) -> bool:
 
 def _classify(kind: str, value: str, *, strict: bool) -> str | None:
     """What a candidate is (_PHONE, _NUMBER) at this strength, or None."""
-    digits = "".join(ch for ch in value if ch.isalnum())
+    digits = value.translate(_SEPARATORS)
     if kind == "plus":
         return _PHONE if not strict or digits[0] != "0" else None
     if kind == "mobile":
@@ -165,6 +180,12 @@ def _classify(kind: str, value: str, *, strict: bool) -> str | None:
     return None
 
 
+def _folded(text: str) -> str:
+    if text.isascii() or _FULL_WIDTH.search(text) is None:
+        return text
+    return text.translate(_FOLD)
+
+
 def _is_word_char(ch: str) -> bool:
     """Letters and digits of ASCII (after folding) continue a word; CJK does not."""
     return ch.isascii() and ch.isalnum()
@@ -174,27 +195,43 @@ def _spans(
     text: str, *, strict: bool = False, word: bool = False
 ) -> list[tuple[int, int, str]]:
     """(start, end, kind) of each number or phone in `text`."""
-    folded = text if text.isascii() else text.translate(_FOLD)
-    found = []
-    for match in _NUMBERS.finditer(folded):
-        kind = match.lastgroup
-        start, end = match.span(kind)
-        if word and (
+    if _DIGIT.search(text) is None:
+        return []
+    folded = _folded(text)
+    length = len(folded)
+
+    def is_word(start: int, end: int) -> bool:
+        return not (
             (start > 0 and _is_word_char(folded[start - 1]))
-            or (end < len(folded) and _is_word_char(folded[end]))
-        ):
-            continue
-        what = _classify(kind, match.group(kind), strict=strict)
-        if what is not None:
-            found.append((start, end, what))
-    if not folded.islower():  # credit codes hold capital letters or only digits
-        # Strict: only codes with a letter. An all-digit credit code is possible,
-        # but 1 in 31 arbitrary 18-digit account numbers has its check character.
-        found.extend(
-            (match.start(), match.end(), _NUMBER)
-            for match in _CREDIT_CODE.finditer(folded)
-            if not (strict and match.group().isdigit()) and _valid_uscc(match.group())
+            or (end < length and _is_word_char(folded[end]))
         )
+
+    found = []
+    numbers = "+" in folded or _LIKELY.search(folded) is not None
+    for cluster in _CLUSTER.finditer(folded) if numbers else ():
+        # A cluster is preceded and followed by no digit, so the look-arounds at
+        # its edges see what they would in the whole text.
+        for match in _NUMBERS.finditer(folded, cluster.start(), cluster.end()):
+            kind = match.lastgroup
+            start, end = match.span(kind)
+            if word and not is_word(start, end):
+                continue
+            what = _classify(kind, match.group(kind), strict=strict)
+            if what is not None:
+                found.append((start, end, what))
+    # Credit codes: 18 chars, capital letters or only digits.
+    if length >= 18 and not folded.islower():
+        for match in _CREDIT_CODE.finditer(folded):
+            code = match.group()
+            # Strict: only codes with a letter. An all-digit credit code is
+            # possible, but 1 in 31 arbitrary 18-digit account numbers has its
+            # check character.
+            if (
+                is_word(*match.span())
+                and not (strict and code.isdigit())
+                and _valid_uscc(code)
+            ):
+                found.append((*match.span(), _NUMBER))
     return found
 
 
@@ -233,7 +270,7 @@ def mask_free_text(text: str) -> str:
     if not spans:
         return text
     chars = list(text)
-    folded = text if text.isascii() else text.translate(_FOLD)
+    folded = _folded(text)
     for start, end, kind in spans:
         for i in _masked_positions(folded, start, end, kind):
             chars[i] = "*"

@@ -26,7 +26,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from bureau.audit.services import audit_record, redact_identity
+from bureau.audit.services import IDENTITY_REFUSED, audit_record, redact_identity
 from bureau.core.errors import Forbidden, TooLarge, ValidationFailed
 from bureau.records import identity, identity_keys
 from bureau.records.fileformat import FileRejected, RowStream, detect_format, open_rows
@@ -101,6 +101,9 @@ def _check_terms(*, purpose: str, consent_reference: str) -> str:
         errors["consent_reference"] = ["A consent reference is required to screen."]
     elif len(consent) > CONSENT_MAX:
         errors["consent_reference"] = [f"At most {CONSENT_MAX} characters."]
+    elif identity.holds_identity(consent):
+        # Stored as given on the screening and each of its inquiries.
+        errors["consent_reference"] = [IDENTITY_REFUSED]
     if errors:
         raise ValidationFailed(errors=errors)
     return consent
