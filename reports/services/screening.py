@@ -49,6 +49,7 @@ from reports.services.query import (
     _name_hash,
     normalise_name,
 )
+from reports.services.screening_files import screening_file_delete
 
 logger = logging.getLogger("bureau.screening")
 
@@ -431,6 +432,10 @@ def _finish(screening: Screening, *, status: str, reason: str = "") -> Screening
                     "reason": redact_identity(reason[:200]),
                 },
             )
+            # Nothing reads the file of a final screening (a re-run returns).
+            transaction.on_commit(
+                lambda: screening_file_delete(screening_id=screening.pk)
+            )
     return screening
 
 
@@ -448,6 +453,8 @@ def screening_run(*, screening_id: int) -> Screening | None:
         logger.warning("screening not found", extra={"kv": {"screening": screening_id}})
         return None
     if screening.status in _FINAL:
+        # A duplicate delivery: delete the file if a lost worker left it.
+        screening_file_delete(screening_id=screening.pk)
         return screening
     Screening.objects.filter(pk=screening.pk).exclude(status__in=_FINAL).update(
         status=Screening.Status.PROCESSING
