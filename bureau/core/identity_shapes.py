@@ -216,6 +216,8 @@ def _spans(
             start, end = match.span(kind)
             if word and not is_word(start, end):
                 continue
+            if start > 1 and folded[start - 1] == "." and folded[start - 2].isdigit():
+                continue  # the decimals of a number ("in 0.10279634200014698s")
             what = _classify(kind, match.group(kind), strict=strict)
             if what is not None:
                 found.append((start, end, what))

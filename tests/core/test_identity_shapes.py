@@ -42,6 +42,7 @@ ID_BAD_CHECKSUM = "110105194912310021"
         ("6222021234567890123", "622202*********0123"),  # a bank card: masked too
         ("13812345678", "138****5678"),
         ("tel:13812345678;", "tel:138****5678;"),
+        ("Tel.13812345678", "Tel.138****5678"),  # a dot after a word, no decimal
         ("8613812345678", "86138****5678"),
         ("+8613812345678", "+86138****5678"),
         ("+86 138 1234 5678", "+86 138 **** 5678"),
@@ -72,6 +73,7 @@ def test_mask_free_text_when_text_holds_a_number_or_phone_stars_its_middle(
         "sha256 9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e",
         "91350100M000100Y44",  # credit code with a wrong check character
         "at 1733212345678 ms",  # a timestamp in ms: 13 digits, no 86
+        "succeeded in 0.10279634200014698s",  # the decimals of a float
     ],
 )
 def test_mask_free_text_when_nothing_is_shaped_like_one_keeps_text(text):
