@@ -88,7 +88,7 @@ def test_detect_format_when_no_extension_uses_content_type(content_type, expecte
     [
         (b'  \n{"account_no": "1"}\n', "jsonl"),
         (b"account_no,id_type\n", "csv"),
-        (gzip.compress(b'{"a": 1}\n'), "jsonl"),
+        (gzip.compress(b'{"a": 1}\n', mtime=0), "jsonl"),
     ],
 )
 def test_detect_format_when_nothing_declared_sniffs_content(head, expected):
@@ -222,7 +222,7 @@ def test_csv_when_semicolon_separated_raises_invalid_format():
     assert rejection(";".join(COLUMNS).encode() + b"\n").code == "invalid_format"
 
 
-@pytest.mark.parametrize("data", [b"", b"  \r\n\n  ", gzip.compress(b"")])
+@pytest.mark.parametrize("data", [b"", b"  \r\n\n  ", gzip.compress(b"", mtime=0)])
 def test_csv_when_file_is_empty_raises_empty_file(data):
     assert rejection(data).code == "empty_file"
 
