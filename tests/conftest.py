@@ -1,6 +1,7 @@
 """Shared fixtures. Everything runs against real PostgreSQL and Redis; tests that need
 the broker start a real Celery worker (no eager mode)."""
 
+import os
 import threading
 import time
 
@@ -9,6 +10,19 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from tests.factories import MemberFactory, UserFactory, issue_key
+
+
+def pytest_configure(config):
+    """Under pytest-xdist every process shares one Redis database: prefix the
+    broker's keys with the process's name, or one process's Celery worker runs
+    (and loses) the tasks another process queued for its own test database."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        from bureau.celery import app
+
+        options = dict(app.conf.broker_transport_options or {})
+        options["global_keyprefix"] = f"{worker}:"
+        app.conf.broker_transport_options = options
 
 
 @pytest.fixture(autouse=True)
