@@ -62,4 +62,5 @@ USER bureau
 
 EXPOSE 8000
 
-CMD ["gunicorn", "bureau.wsgi", "--bind", "0.0.0.0:8000", "--workers", "4", "--threads", "2", "--access-logfile", "-"]
+# Access log and masking of log lines: bureau/gunicorn_conf.py.
+CMD ["gunicorn", "bureau.wsgi", "--config", "python:bureau.gunicorn_conf", "--bind", "0.0.0.0:8000", "--workers", "4", "--threads", "2"]

@@ -125,14 +125,14 @@ def main() -> int:
             "web",
             str(BIN / "gunicorn"),
             "bureau.wsgi",
+            "--config",
+            "python:bureau.gunicorn_conf",
             "--bind",
             f"{HOST}:{PORT}",
             "--workers",
             "2",
             "--threads",
             "4",
-            "--access-logfile",
-            "-",
         )
         health = _wait_healthy()
         _banner(seed, health, log_dir)

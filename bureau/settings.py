@@ -188,6 +188,15 @@ CELERY_BEAT_SCHEDULE["notify-webhooks-due"] = {
     "task": "reports.tasks.notify_webhooks_due",
     "schedule": 60.0,
 }
+# Raw files (batches, screenings) of jobs ended BUREAU_RAW_FILE_KEEP_HOURS ago.
+CELERY_BEAT_SCHEDULE["maintenance-delete-raw-files"] = {
+    "task": "bureau.records.tasks.maintenance_delete_raw_files",
+    "schedule": crontab(minute="*/15"),
+}
+CELERY_BEAT_SCHEDULE["maintenance-delete-screening-files"] = {
+    "task": "reports.tasks.maintenance_delete_screening_files",
+    "schedule": crontab(minute="*/15"),
+}
 # Keep our key=value logging (with request ids) in workers instead of Celery's.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
@@ -394,6 +403,10 @@ BUREAU_MISUSE = {
     "drift_tvd": env.float("BUREAU_MISUSE_DRIFT_TVD", default=0.5),
     "drift_min_queries": env.int("BUREAU_MISUSE_DRIFT_MIN_QUERIES", default=20),
 }
+# --- Privacy: raw files ------------------------------------------------------------
+# Hours a batch's or screening's uploaded file (identity numbers in clear) is kept
+# after the job ends, for support; 0 deletes it as soon as the job is final.
+BUREAU_RAW_FILE_KEEP_HOURS = env.float("BUREAU_RAW_FILE_KEEP_HOURS", default=0.0)
 # Webhooks (docs/webhooks.md): seconds per attempt, retry window, and whether URLs
 # may point at loopback/private addresses (dev and tests only: SSRF guard).
 BUREAU_WEBHOOK_TIMEOUT = 10
@@ -462,12 +475,16 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "bureau.core.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "bureau.core.logging.RequestIdFilter"},
+        # No identity number or phone in any line (bureau/core/identity_shapes.py).
+        "mask_identity": {"()": "bureau.core.logging.IdentityMaskFilter"},
+    },
     "formatters": {"kv": {"()": "bureau.core.logging.KeyValueFormatter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["request_id"],
+            "filters": ["request_id", "mask_identity"],
             "formatter": "kv",
         }
     },

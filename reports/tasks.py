@@ -6,6 +6,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from reports.services.screening import screening_fail, screening_run
+from reports.services.screening_files import screening_files_sweep
 from reports.services.webhooks import (
     batch_completed_queue,
     webhook_deliver,
@@ -41,6 +42,18 @@ def screen_persons(self, screening_id: int) -> str:
         )
         raise
     return screening.status if screening else "missing"
+
+
+@shared_task(
+    name="reports.tasks.maintenance_delete_screening_files",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    acks_late=True,
+)
+def maintenance_delete_screening_files() -> int:
+    """Every 15 minutes: delete the files of screenings ended longer than
+    BUREAU_RAW_FILE_KEEP_HOURS ago (idempotent; audited per file)."""
+    return screening_files_sweep()
 
 
 # -- monitoring: webhooks (queue notify, routed by the notify_ prefix) ---------------

@@ -28,6 +28,7 @@ def pytest_configure(config):
         ahead = datetime.now(UTC) + timedelta(days=CLOCK_AHEAD_DAYS)
         config._bureau_clock = time_machine.travel(ahead, tick=True)
         config._bureau_clock.start()
+    _own_broker_keys()
 
 
 def pytest_report_header(config):
@@ -45,6 +46,19 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "real_clock" in item.keywords:
             item.add_marker(skip)
+
+
+def _own_broker_keys() -> None:
+    """Under pytest-xdist every process shares one Redis database: prefix the
+    broker's keys with the process's name, or one process's Celery worker runs
+    (and loses) the tasks another process queued for its own test database."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        from bureau.celery import app
+
+        options = dict(app.conf.broker_transport_options or {})
+        options["global_keyprefix"] = f"{worker}:"
+        app.conf.broker_transport_options = options
 
 
 @pytest.fixture(autouse=True)

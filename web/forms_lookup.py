@@ -11,6 +11,7 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from bureau.audit.services import IDENTITY_REFUSED
 from bureau.records.identity import ID_TYPES
 from members.models import Role
 from reports.models import PURPOSES_WITHOUT_CONSENT, Purpose
@@ -29,6 +30,10 @@ SERVICE_MESSAGES = {
     ),
     "Give the person's name (1–100 characters).": _(
         "Give the person's name (1–100 characters)."
+    ),
+    IDENTITY_REFUSED: _(
+        "Must not contain an identity number or phone: give the reference of the "
+        "signed consent."
     ),
     "Identity number is required.": _("Give the ID number."),
     "Resident id must be 18 characters (17 digits and a digit or X).": _(

@@ -11,6 +11,6 @@ class CoreConfig(AppConfig):
             checks,  # noqa: F401  (registers the checks)
             middleware,  # noqa: F401  (connects request_finished)
         )
-        from bureau.core.logging import install_request_id_record_factory
+        from bureau.core.logging import install_log_record_factory
 
-        install_request_id_record_factory()
+        install_log_record_factory()

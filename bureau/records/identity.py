@@ -10,12 +10,23 @@ import hmac
 import re
 import unicodedata
 from datetime import date
-from operator import mul
+
+from bureau.core.identity_shapes import (
+    USCC_CHARSET,
+    IdentityError,
+    holds_identity,
+    mask_free_text,
+    resident_birth_date_ok,
+    resident_id_check_char,
+    uscc_check_char,
+)
 
 __all__ = (
     "ID_TYPES",
     "IdentityError",
+    "holds_identity",
     "identity_hmac",
+    "mask_free_text",
     "mask_identity",
     "mask_phone",
     "mask_value_for_column",
@@ -29,27 +40,6 @@ __all__ = (
 )
 
 ID_TYPES = ("resident_id", "passport", "uscc", "other")
-
-
-class IdentityError(ValueError):
-    """An identity number or phone is unusable; ``message`` is safe to show."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-# GB 11643-1999 (ISO 7064 MOD 11-2).
-_RESIDENT_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_RESIDENT_CHECK = "10X98765432"
-_RESIDENT_ZERO = ord("0") * sum(_RESIDENT_WEIGHTS)
-_RESIDENT_MIN_YEAR = 1880
-
-# GB 32100-2015.
-_USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_VALUE = {ch: i for i, ch in enumerate(_USCC_CHARSET)}
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 _PASSPORT_RE = re.compile(r"[A-Z0-9]{5,20}")
 _PHONE_STRIP = str.maketrans("", "", " -")
@@ -83,46 +73,12 @@ def _is_digits(value: str) -> bool:
     return value.isascii() and value.isdigit()
 
 
-def resident_id_check_char(first17: str) -> str:
-    """Check character of an 18-char resident id from its first 17 digits."""
-    if len(first17) != 17 or not _is_digits(first17):
-        raise IdentityError("invalid_format", "Resident id body must be 17 digits.")
-    # Iterating bytes gives code points; remove ord("0") per weighted digit.
-    total = sum(map(mul, first17.encode(), _RESIDENT_WEIGHTS)) - _RESIDENT_ZERO
-    return _RESIDENT_CHECK[total % 11]
-
-
 def resident_id_from_15(number15: str) -> str:
     """Convert a legacy 15-digit resident id (19YY births) to 18 chars."""
     if len(number15) != 15 or not _is_digits(number15):
         raise IdentityError("invalid_format", "Legacy resident id must be 15 digits.")
     first17 = number15[:6] + "19" + number15[6:]
     return first17 + resident_id_check_char(first17)
-
-
-def uscc_check_char(first17: str) -> str:
-    """Check character of an 18-char unified social credit code."""
-    if len(first17) != 17:
-        raise IdentityError("invalid_format", "Credit code body must be 17 characters.")
-    try:
-        total = sum(
-            _USCC_VALUE[ch] * w for ch, w in zip(first17, _USCC_WEIGHTS, strict=True)
-        )
-    except KeyError:
-        raise IdentityError(
-            "invalid_format", "Credit code contains a character outside its alphabet."
-        ) from None
-    return _USCC_CHARSET[(31 - total % 31) % 31]
-
-
-def _birth_date_ok(number18: str, today: date) -> bool:
-    try:
-        born = date.fromisoformat(
-            f"{number18[6:10]}-{number18[10:12]}-{number18[12:14]}"
-        )
-    except ValueError:
-        return False
-    return born.year >= _RESIDENT_MIN_YEAR and born <= today
 
 
 def _normalize_resident_id(value: str, today: date) -> str:
@@ -138,7 +94,7 @@ def _normalize_resident_id(value: str, today: date) -> str:
             "invalid_format",
             "Resident id must be 18 characters (17 digits and a digit or X).",
         )
-    if not _birth_date_ok(value, today):
+    if not resident_birth_date_ok(value[6:14], today):
         raise IdentityError(
             "invalid_format", "Resident id contains an impossible birth date."
         )
@@ -148,7 +104,7 @@ def _normalize_resident_id(value: str, today: date) -> str:
 
 
 def _normalize_uscc(value: str) -> str:
-    if len(value) != 18 or value[17] not in _USCC_VALUE:
+    if len(value) != 18 or value[17] not in USCC_CHARSET:
         raise IdentityError(
             "invalid_format",
             "Credit code must be 18 characters of digits and capital letters.",
@@ -257,11 +213,15 @@ _MASKED_COLUMNS = frozenset({"id_number", "phone"})
 def mask_value_for_column(column: str, raw: str) -> str:
     """A value fit for an error report: identity numbers and phones masked.
 
-    Works on invalid input too: 12+ chars keep first 6 and last 4, shorter ones
-    keep only the last 1-2 chars. Other columns are cut to 100 chars.
+    The id_number and phone columns are masked whole, valid or not: 12+ chars keep
+    first 6 and last 4, shorter ones keep only the last 1-2 chars. Other columns
+    are masked by what their value looks like (`mask_free_text`: an id number in
+    the name column is masked too) and cut to 100 chars.
     """
     if column not in _MASKED_COLUMNS:
-        return raw[:100]
+        # Masked before the cut, and on enough text that a number straddling the
+        # cut is seen whole (a masked number keeps its first 6 chars in clear).
+        return mask_free_text(raw[:200])[:100]
     value = normalize_text(raw)
     n = len(value)
     if n >= 12:

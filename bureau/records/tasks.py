@@ -20,6 +20,11 @@ from bureau.records.services.ingest import (
     batch_ingest,
     batches_resume_stalled,
 )
+from bureau.records.services.raw_files import (
+    BATCH_FILES,
+    batch_file_delete,
+    raw_files_sweep,
+)
 from bureau.records.services.retention import records_purge_expired
 
 logger = logging.getLogger("bureau.ingest")
@@ -34,6 +39,12 @@ logger = logging.getLogger("bureau.ingest")
     acks_late=True,
 )
 def ingest_batch(self, batch_id: int) -> str:
+    """Run a batch to a final status, then delete its raw file (a final batch
+    never reads it again; `BUREAU_RAW_FILE_KEEP_HOURS` may keep it a while, and
+    the maintenance sweep deletes it then). Done here, after the final status is
+    committed, rather than inside the ingest: a duplicate delivery of a final
+    batch deletes a file a lost worker left behind, and the ingest service stays
+    about rows."""
     try:
         batch = batch_ingest(batch_id=batch_id)
     except (BatchBusy, ChunkAlreadyDone) as exc:
@@ -41,13 +52,11 @@ def ingest_batch(self, batch_id: int) -> str:
         # the re-run resumes from the last committed chunk.
         raise self.retry(exc=exc, countdown=5, max_retries=720) from exc
     except FileRejected as exc:
-        batch_fail(batch_id=batch_id, reason=f"{exc.code}: {exc.detail}")
+        _fail(batch_id, reason=f"{exc.code}: {exc.detail}")
         return "failed"
     except OperationalError:
         if self.request.retries >= self.max_retries:
-            batch_fail(
-                batch_id=batch_id, reason="database unavailable; retries exhausted"
-            )
+            _fail(batch_id, reason="database unavailable; retries exhausted")
         raise
     except BatchStopped as exc:
         # Partly applied: it can only go forward. The stalled-batch sweep hands it
@@ -58,9 +67,16 @@ def ingest_batch(self, batch_id: int) -> str:
         logger.exception("ingest failed", extra={"kv": {"batch": batch_id}})
         # Fails the batch only while nothing of it is applied (`failed` applies
         # nothing); otherwise it stays `processing` and the sweep resumes it.
-        batch_fail(batch_id=batch_id, reason="internal error while ingesting (logged)")
+        _fail(batch_id, reason="internal error while ingesting (logged)")
         raise
+    if batch is not None and batch.is_final:
+        batch_file_delete(batch_id=batch.pk)
     return batch.status if batch else "missing"
+
+
+def _fail(batch_id: int, *, reason: str) -> None:
+    batch_fail(batch_id=batch_id, reason=reason)
+    batch_file_delete(batch_id=batch_id)
 
 
 @shared_task(
@@ -125,3 +141,16 @@ def maintenance_suppress_overdue_disputes(self) -> int:
 def maintenance_purge_expired(self) -> int:
     """Daily: purge negative records past retention (a re-run finishes the job)."""
     return records_purge_expired().records
+
+
+@shared_task(
+    bind=True,
+    name="bureau.records.tasks.maintenance_delete_raw_files",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    acks_late=True,
+)
+def maintenance_delete_raw_files(self) -> int:
+    """Every 15 minutes: delete the raw files of batches final for longer than
+    BUREAU_RAW_FILE_KEEP_HOURS (idempotent; audited per file)."""
+    return raw_files_sweep(BATCH_FILES)

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 
-from bureau.audit.services import audit_record
+from bureau.audit.services import IDENTITY_REFUSED, audit_record
 from bureau.core.context import current_request_id
 from bureau.core.errors import Forbidden, NotFound, ValidationFailed
 from bureau.core.ratelimit import rate_limit_count
@@ -81,6 +81,9 @@ def _check_request(data: QueryInput, *, actor: Any) -> tuple[str, str]:
         ]
     elif len(consent) > CONSENT_MAX:
         errors["consent_reference"] = [f"At most {CONSENT_MAX} characters."]
+    elif identity.holds_identity(consent):
+        # Stored as given on the inquiry (and the watch): never a person's number.
+        errors["consent_reference"] = [IDENTITY_REFUSED]
     name = normalise_name(data.name or "")
     if not name or len(name) > 100:
         errors["name"] = ["Give the person's name (1–100 characters)."]

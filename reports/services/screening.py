@@ -26,7 +26,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from bureau.audit.services import audit_record, redact_identity
+from bureau.audit.services import IDENTITY_REFUSED, audit_record, redact_identity
 from bureau.core.errors import Forbidden, TooLarge, ValidationFailed
 from bureau.records import identity, identity_keys
 from bureau.records.fileformat import FileRejected, RowStream, detect_format, open_rows
@@ -49,6 +49,7 @@ from reports.services.query import (
     _name_hash,
     normalise_name,
 )
+from reports.services.screening_files import screening_file_delete
 
 logger = logging.getLogger("bureau.screening")
 
@@ -101,6 +102,9 @@ def _check_terms(*, purpose: str, consent_reference: str) -> str:
         errors["consent_reference"] = ["A consent reference is required to screen."]
     elif len(consent) > CONSENT_MAX:
         errors["consent_reference"] = [f"At most {CONSENT_MAX} characters."]
+    elif identity.holds_identity(consent):
+        # Stored as given on the screening and each of its inquiries.
+        errors["consent_reference"] = [IDENTITY_REFUSED]
     if errors:
         raise ValidationFailed(errors=errors)
     return consent
@@ -428,6 +432,10 @@ def _finish(screening: Screening, *, status: str, reason: str = "") -> Screening
                     "reason": redact_identity(reason[:200]),
                 },
             )
+            # Nothing reads the file of a final screening (a re-run returns).
+            transaction.on_commit(
+                lambda: screening_file_delete(screening_id=screening.pk)
+            )
     return screening
 
 
@@ -445,6 +453,8 @@ def screening_run(*, screening_id: int) -> Screening | None:
         logger.warning("screening not found", extra={"kv": {"screening": screening_id}})
         return None
     if screening.status in _FINAL:
+        # A duplicate delivery: delete the file if a lost worker left it.
+        screening_file_delete(screening_id=screening.pk)
         return screening
     Screening.objects.filter(pk=screening.pk).exclude(status__in=_FINAL).update(
         status=Screening.Status.PROCESSING

@@ -3,6 +3,7 @@
 Pure file checks: no database, no Redis.
 """
 
+import json
 import re
 import shlex
 from pathlib import Path
@@ -107,3 +108,28 @@ def test_dockerfile_when_installing_uses_runtime_requirements_only():
     pip_installs = [line for line in runs if "pip install" in line]
     assert any("-r requirements.txt" in line for line in pip_installs)
     assert not any("requirements-dev" in line for line in instructions)
+
+
+def _gunicorn_options(command: list[str]) -> dict[str, str]:
+    at = command.index("bureau.wsgi")
+    args = command[at + 1 :]
+    return dict(zip(args[::2], args[1::2], strict=True))
+
+
+def test_web_commands_when_starting_gunicorn_use_bureaus_log_config():
+    """The image, compose and the demo run gunicorn with bureau/gunicorn_conf.py
+    (access lines without query strings, masked) and override no log setting."""
+    (cmd,) = [line for line in _dockerfile_instructions() if line.startswith("CMD")]
+    demo = (ROOT / "bureau" / "demo.py").read_text()
+    demo_args = re.search(r'"bureau\.wsgi",(.*?)\)', demo, flags=re.DOTALL).group(1)
+    commands = {
+        "Dockerfile": json.loads(cmd.removeprefix("CMD ")),
+        "compose": _command(_compose()["services"]["web"]),
+        "demo": ["bureau.wsgi", *re.findall(r'"([^"]+)"', demo_args)],
+    }
+    for where, command in commands.items():
+        options = _gunicorn_options(command)
+        assert options.get("--config") == "python:bureau.gunicorn_conf", where
+        assert not {"--access-logfile", "--access-logformat", "--log-config"} & set(
+            options
+        ), where

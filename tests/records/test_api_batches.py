@@ -156,6 +156,44 @@ def test_idempotency_key_when_reused_returns_200_with_same_batch(api_client, acm
     assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
 
 
+def test_idempotency_key_when_it_holds_an_identity_number_is_400_and_not_stored(
+    api_client, acme_key
+):
+    _, key = acme_key
+    for value in (f"upload-{ID_A}", f"u-{PHONE}", "+8613912345678"):
+        response = post(
+            api_client,
+            key,
+            "a.csv",
+            csv_bytes([good_row()]),
+            headers={"HTTP_IDEMPOTENCY_KEY": value},
+        )
+        assert response.status_code == 400, value
+        assert response.json()["errors"] == {
+            "Idempotency-Key": ["Must not contain identity numbers or phones."]
+        }
+    assert not Batch.objects.exists()
+
+
+def test_idempotency_key_when_a_long_number_but_no_identity_is_accepted(
+    api_client, acme_key
+):
+    headers = {"HTTP_IDEMPOTENCY_KEY": "upload-202401010001234567"}
+    response = post(
+        api_client, acme_key[1], "a.csv", csv_bytes([good_row()]), headers=headers
+    )
+    assert response.status_code == 202
+    assert Batch.objects.get().idempotency_key == "upload-202401010001234567"
+
+
+def test_file_name_when_it_holds_a_phone_is_stored_masked(api_client, acme_key):
+    response = post(
+        api_client, acme_key[1], f"张三-{PHONE}.csv", csv_bytes([good_row()])
+    )
+    assert response.json()["original_name"] == "张三-138****5678.csv"
+    assert Batch.objects.get().original_name == "张三-138****5678.csv"
+
+
 def test_key_without_upload_scope_when_uploading_returns_403_scope_missing(
     api_client, acme
 ):

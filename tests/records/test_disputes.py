@@ -231,6 +231,19 @@ def test_days_left_when_deadline_nears_counts_down(api_client, alice, dispute):
     assert api_client.get(DISPUTES).json()["results"][0]["days_left"] == 1
 
 
+def test_claim_when_it_holds_numbers_and_phones_is_stored_masked(
+    api_client, carol, acme_record
+):
+    api_client.force_login(carol)
+    claim = f"Someone used ID{ID_A} and phone １３８１２３４５６７８ at Acme."
+    response = api_client.post(
+        DISPUTES, {"record_id": acme_record.pk, "claim": claim}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    masked = "Someone used ID110105********002X and phone １３８****５６７８ at Acme."
+    assert Dispute.objects.get().claim == masked == response.json()["claim"]
+
+
 # -- answering ------------------------------------------------------------------
 
 
@@ -375,6 +388,15 @@ def test_furnisher_key_with_upload_scope_when_answering_confirms(
     assert Dispute.objects.get(pk=dispute.pk).answered_with_key == row
 
 
+def test_answer_note_when_it_holds_a_phone_is_stored_masked(api_client, alice, dispute):
+    api_client.force_login(alice)
+    response = answer(
+        api_client, dispute, outcome="confirmed", note="Borrower called 13812345678."
+    )
+    assert response.status_code == 200, response.json()
+    assert Dispute.objects.get().answer_note == "Borrower called 138****5678."
+
+
 def test_compliance_when_withdrawing_closes_dispute(api_client, carol, dispute):
     api_client.force_login(carol)
     response = answer(api_client, dispute, outcome="withdrawn")
@@ -512,6 +534,22 @@ def test_statement_of_500_characters_when_added_shows_on_reports(
     assert shown["text"] == text and shown["added_at"]
     event = AuditEvent.objects.get(action="statement.add")
     assert event.details == {"subject": acme_record.subject_id, "length": 500}
+
+
+def test_statement_when_it_holds_numbers_and_phones_keeps_them_masked(
+    api_client, carol, acme_record, globex
+):
+    api_client.force_login(carol)
+    text = f"我的身份证 {ID_A}，电话 138 1234 5678 或 +8613912345678。"
+    response = api_client.post(
+        statements_url(acme_record.subject_id), {"text": text}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    masked = "我的身份证 110105********002X，电话 138 **** 5678 或 +86139****5678。"
+    assert response.json()["text"] == masked
+    assert SubjectStatement.objects.get().text == masked
+    (shown,) = report_for(acme_record.subject, member=globex)["statements"]
+    assert shown["text"] == masked
 
 
 def test_statement_of_501_characters_returns_400(api_client, carol, acme_record):

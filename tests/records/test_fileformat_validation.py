@@ -401,3 +401,75 @@ def test_validate_when_values_are_arbitrary_never_raises(values):
     assert (clean is None) == bool(errors)
     assert all(error.code in validation.ROW_ERROR_CODES for error in errors)
     assert all(error.column in COLUMNS for error in errors)
+
+
+# -- identity numbers and phones where they do not belong ----------------------------
+
+BOB_ID = "360426199101010071"
+
+
+@pytest.mark.parametrize(
+    "name", [BOB_ID, f"张三 {BOB_ID}", "13812345678", "+86 138 1234 5678"]
+)
+def test_validate_when_name_is_an_identity_number_or_phone_refuses_it(name):
+    _, errors = validate(good_row(name=name))
+    assert [(e.column, e.code) for e in errors] == [("name", "invalid_format")]
+    assert errors[0].message == validation.MSG_NO_IDENTITY
+    assert BOB_ID not in errors[0].value and "1234" not in errors[0].value
+
+
+@pytest.mark.parametrize(
+    "account_no", [BOB_ID, f"LN{BOB_ID}", "13812345678", "139-1234-5678"]
+)
+def test_validate_when_account_no_is_an_identity_number_or_phone_refuses_it(
+    account_no,
+):
+    _, errors = validate(good_row(account_no=account_no))
+    assert [(e.column, e.code) for e in errors] == [("account_no", "invalid_format")]
+    assert errors[0].message == validation.MSG_NO_IDENTITY
+
+
+@pytest.mark.parametrize(
+    "account_no",
+    [
+        "202401010001234567",  # 18 digits, neither id nor credit code
+        "110105194912310021",  # wrong check character: no resident id
+        "LN-2024/0000000001",
+        "12345678901",
+    ],
+)
+def test_validate_when_account_no_is_a_long_number_but_no_identity_accepts_it(
+    account_no,
+):
+    assert clean_of(good_row(account_no=account_no)).account_no == account_no
+
+
+def test_validate_when_delete_names_an_identity_as_account_no_refuses_it():
+    """A delete's key would be kept on the tombstone: the same rule applies."""
+    row = {"account_no": BOB_ID, "id_type": "resident_id", "id_number": ALICE_ID}
+    _, errors = validate({**row, "action": "delete", "as_of": "2025-10-31"})
+    assert [(e.column, e.code) for e in errors] == [("account_no", "invalid_format")]
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "shown"),
+    [
+        ("days_overdue", "13812345678", "138****5678"),
+        ("as_of", BOB_ID, "360426********0071"),
+        ("principal", f"{BOB_ID}.00", "360426********0071.00"),
+    ],
+)
+def test_validate_when_a_number_is_in_another_column_masks_it_by_shape(
+    column, value, shown
+):
+    _, errors = validate(good_row(**{column: value}))
+    assert [(e.column, e.value) for e in errors if e.column == column] == [
+        (column, shown)
+    ]
+
+
+def test_row_error_when_built_with_a_clear_value_stores_it_masked():
+    from bureau.records.fileformat.errors import RowError
+
+    error = RowError(3, "first_delinquency_on", "reaging", "m", f"x {BOB_ID}")
+    assert error.value == "x 360426********0071"

@@ -234,9 +234,7 @@ def test_purge_when_member_is_ingesting_leaves_its_records_for_next_run(book, ac
         assert Record.objects.filter(pk=book["default"].pk).exists()
         # Released before the session closes: a closing session's locks go a
         # moment after its client is gone, which the next run could still see.
-        other.execute(
-            "SELECT pg_advisory_unlock(%s, %s)", [MEMBER_LOCK_SPACE, acme.pk]
-        )
+        other.execute("SELECT pg_advisory_unlock(%s, %s)", [MEMBER_LOCK_SPACE, acme.pk])
     result = records_purge_expired()
     assert result.records == 2
     assert not Record.objects.filter(pk=book["default"].pk).exists()

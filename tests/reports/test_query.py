@@ -147,6 +147,28 @@ def test_missing_consent_when_queried_returns_400(api_client, furnished, acme_ke
     )
 
 
+@pytest.mark.parametrize(
+    "consent", [f"CONSENT-{ID_B}", "13912345678", "+86 139 1234 5678", ID_A]
+)
+def test_consent_reference_when_it_holds_an_identity_number_is_400_and_no_inquiry(
+    api_client, furnished, acme_key, consent
+):
+    response = ask(api_client, acme_key[1], consent_reference=consent)
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "consent_reference": ["Must not contain identity numbers or phones."]
+    }
+    assert not Inquiry.objects.exists()
+
+
+def test_consent_reference_when_a_long_number_but_no_identity_is_accepted(
+    api_client, furnished, acme_key
+):
+    response = ask(api_client, acme_key[1], consent_reference="C-202401010001234567")
+    assert response.status_code == 200
+    assert Inquiry.objects.get().consent_reference == "C-202401010001234567"
+
+
 def test_invalid_id_when_queried_returns_400_without_echoing_it(
     api_client, furnished, acme_key
 ):

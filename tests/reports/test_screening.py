@@ -267,6 +267,17 @@ def test_missing_consent_when_screening_gets_400(
     assert not Screening.objects.exists()
 
 
+def test_consent_holding_an_identity_number_when_screening_gets_400(
+    api_client, furnished, acme_key, mixed_file
+):
+    response = post(api_client, acme_key[1], mixed_file, consent_reference=f"S-{ID_B}")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "consent_reference": ["Must not contain identity numbers or phones."]
+    }
+    assert not Screening.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("data", "code"),
     [

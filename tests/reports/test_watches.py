@@ -146,11 +146,14 @@ def test_watch_when_name_does_not_match_answers_404(api_client, furnished, acme_
     assert "on file" in response.json()["detail"] and not Watch.objects.exists()
 
 
-def test_watch_when_consent_missing_or_long_is_400(api_client, furnished, acme_key):
-    for consent in ("", " ", "x" * 65):
+def test_watch_when_consent_missing_long_or_a_number_is_400(
+    api_client, furnished, acme_key
+):
+    for consent in ("", " ", "x" * 65, f"W-{ID_C}", "+8613712345678"):
         response = watch(api_client, acme_key[1], consent_reference=consent)
         assert response.status_code == 400, consent
         assert "consent_reference" in response.json()["errors"]
+    assert not Watch.objects.exists()
 
 
 def test_watch_when_id_number_invalid_is_400(api_client, furnished, acme_key):

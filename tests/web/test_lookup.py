@@ -129,6 +129,28 @@ def test_lookup_when_consent_missing_shows_error_on_consent_field(bob, furnished
 
 
 @fast
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        (
+            "en",
+            "Must not contain an identity number or phone: give the reference of "
+            "the signed consent.",
+        ),
+        ("zh-hans", "不得包含证件号码或手机号码：请填写授权书编号。"),
+    ],
+)
+def test_lookup_when_consent_is_an_identity_number_says_so_in_the_language(
+    bob, furnished, language, message
+):
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    client.force_login(bob)
+    response = client.post(LOOKUP, form_data(consent_reference=f"C-{ID_B}"))
+    assert response.context["form"].errors == {"consent_reference": [message]}
+    assert not Inquiry.objects.exists()
+
+
+@fast
 def test_lookup_when_checksum_invalid_errs_without_echoing_the_number(bob, furnished):
     response = client_for(bob).post(LOOKUP, form_data(id_number=ID_BAD_CHECKSUM))
     assert response.status_code == 200

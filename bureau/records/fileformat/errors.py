@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bureau.core.identity_shapes import mask_free_text
+
 # Row error codes (docs/records.md). ``REAGING`` needs the database and is checked
 # by the ingest service, not here.
 REQUIRED = "required"
@@ -47,13 +49,20 @@ FILE_REJECTION_CODES = (
 
 @dataclass(frozen=True, slots=True)
 class RowError:
-    """One failed check of one row; ``value`` is masked for id_number/phone."""
+    """One failed check of one row. ``value`` comes masked by its column
+    (id_number, phone: ``mask_value_for_column``) and is masked here again by
+    what it looks like, whatever its column and whoever built the error: an
+    identity number in the name or as_of column is stored masked too."""
 
     row: int
     column: str
     code: str
     message: str
     value: str
+
+    def __post_init__(self) -> None:
+        if self.value:
+            object.__setattr__(self, "value", mask_free_text(self.value))
 
 
 class FileRejected(Exception):

@@ -33,6 +33,8 @@ from bureau.records.fileformat.reader import COLUMNS
 from bureau.records.identity import (
     ID_TYPES,
     IdentityError,
+    holds_identity,
+    mask_free_text,
     mask_value_for_column,
     normalize_identity,
     normalize_phone,
@@ -109,6 +111,23 @@ _MSG_DELINQUENCY_AFTER_AS_OF = (
     "delinquency cannot start after the date the row describes."
 )
 _MSG_DECIMAL = "Must be a decimal number such as 1234.56."
+
+
+def gettext_noop(message: str) -> str:
+    """Marks a row message for makemessages (the name it looks for; this package
+    stays free of Django). Row messages are stored in English; the web page
+    translates the ones the catalog knows."""
+    return message
+
+
+# A name or account number that is an identity number or a phone (the strict
+# rule of bureau/core/identity_shapes.py): stored as given, it would keep the
+# number in clear in the subject or the record.
+MSG_NO_IDENTITY = gettext_noop(
+    "Identity numbers and phones are not accepted in this column."
+)
+# Shortest text the strict rule can match: "+" and 8 digits; a mobile is 11.
+_SHORTEST_IDENTITY = 9
 
 
 # The values a row reports about an account (besides its key, the name, phone and
@@ -204,7 +223,7 @@ class RowValidator:
                     errors.append(
                         RowError(
                             row_number,
-                            key[:64],
+                            mask_free_text(key[:64]),
                             UNKNOWN_COLUMN,
                             "Unknown column.",
                             mask_value_for_column("id_number", values[key] or ""),
@@ -229,6 +248,8 @@ class RowValidator:
                 INVALID_FORMAT,
                 "Must be 1-64 characters of A-Z, a-z, 0-9, -, _ or /.",
             )
+        elif len(account_no) >= _SHORTEST_IDENTITY and holds_identity(account_no):
+            fail("account_no", INVALID_FORMAT, MSG_NO_IDENTITY)
 
         id_type = get("id_type", "").lower()
         id_number = ""
@@ -270,6 +291,8 @@ class RowValidator:
             )
         elif not name.isprintable():
             fail("name", INVALID_FORMAT, "Must not contain control characters.")
+        elif len(name) >= _SHORTEST_IDENTITY and holds_identity(name):
+            fail("name", INVALID_FORMAT, MSG_NO_IDENTITY)
 
         role = get("role", "").lower() or "borrower"
         if role not in _ROLES:

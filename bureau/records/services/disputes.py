@@ -2,7 +2,8 @@
 it within 20 days, else the record is suppressed from profiles until it answers.
 
 Every transition is audited. Claims and notes are free text that may carry
-personal data, so they never go into audit details.
+personal data, so they never go into audit details, and identity numbers and phones
+in them are stored masked (`mask_free_text`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from bureau.core.errors import Conflict, Forbidden, ValidationFailed
 from bureau.records.fileformat import RowValidator
 from bureau.records.fileformat.validation import REAGING, REPORTED_FIELDS
 from bureau.records.history import month_status
+from bureau.records.identity import mask_free_text
 from bureau.records.models import Batch, Dispute, Record
 from bureau.records.services.aggregate import profiles_refresh_and_alert
 from bureau.records.services.ingest import row_hash
@@ -76,6 +78,7 @@ def dispute_open(*, record: Record, claim: str, actor: Any) -> Dispute:
         )
     if len(claim) > CLAIM_MAX:
         raise ValidationFailed(errors={"claim": [f"At most {CLAIM_MAX} characters."]})
+    claim = mask_free_text(claim)  # same length: the limit still holds
     with transaction.atomic():
         # The record row lock serialises openers (the partial unique index is the
         # last line of defence).
@@ -286,6 +289,7 @@ def dispute_answer(
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
         raise ValidationFailed(errors={"note": [f"At most {NOTE_MAX} characters."]})
+    note = mask_free_text(note)
     if outcome == Dispute.Status.WITHDRAWN:
         require_compliance(actor)
         who = _Answerer(user=actor, key=None, member_id=None)

@@ -9,13 +9,15 @@ from django.db import transaction
 
 from bureau.audit.services import audit_record
 from bureau.core.errors import ValidationFailed
+from bureau.records.identity import mask_free_text
 from bureau.records.models import Subject, SubjectStatement
 from bureau.records.services.disputes import require_compliance
 
 
 def statement_add(*, subject: Subject, text: str, actor: Any) -> SubjectStatement:
     """Add a statement to a subject's file (compliance). The text is the subject's:
-    it is kept as given (trimmed), and never copied into the audit trail."""
+    it is kept as given (trimmed) but for identity numbers and phones, stored
+    masked, and never copied into the audit trail."""
     require_compliance(actor)
     text = (text or "").strip()
     limit = SubjectStatement.MAX_LENGTH
@@ -29,6 +31,8 @@ def statement_add(*, subject: Subject, text: str, actor: Any) -> SubjectStatemen
         raise ValidationFailed(
             errors={"text": ["Must not contain control characters."]}
         )
+    # A statement is on every report of the subject, to every member that asks.
+    text = mask_free_text(text)
     with transaction.atomic():
         statement = SubjectStatement.objects.create(
             subject=subject, text=text, added_by=actor

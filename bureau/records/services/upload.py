@@ -12,9 +12,10 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
 
-from bureau.audit.services import audit_record
+from bureau.audit.services import IDENTITY_REFUSED, audit_record
 from bureau.core.errors import BureauError, Conflict, TooLarge, ValidationFailed
 from bureau.records.fileformat import FileRejected, detect_format, open_rows
+from bureau.records.identity import holds_identity, mask_free_text
 from bureau.records.models import Batch
 from members.models import Member
 from members.principals import actor_user_and_key
@@ -121,6 +122,9 @@ def batch_create(
     actor: Any = None,
 ) -> tuple[Batch, bool]:
     """Store the file and queue its ingest. Returns (batch, created)."""
+    if idempotency_key and holds_identity(idempotency_key):
+        # Stored as given on the batch: never a person's number.
+        raise ValidationFailed(errors={"Idempotency-Key": [IDENTITY_REFUSED]})
     found = _existing(
         member,
         idempotency_key=idempotency_key,
@@ -165,7 +169,8 @@ def batch_create(
                 uploaded_by=user,
                 uploaded_with_key=key,
                 file=stored_name,
-                original_name=filename[:255],
+                # The client's file name may be a person's number ("张三-1381….csv").
+                original_name=mask_free_text(filename[:255]),
                 size_bytes=size,
                 sha256=sha256,
                 format=fmt,

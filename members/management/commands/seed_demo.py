@@ -16,6 +16,7 @@ from bureau.records.generator import GeneratorConfig, write_member_files
 from bureau.records.models import Record
 from bureau.records.services.aggregate import profiles_rebuild
 from bureau.records.services.ingest import batch_ingest
+from bureau.records.services.raw_files import batch_file_delete
 from bureau.records.services.upload import batch_create
 from members.models import ApiKey, Member, Role, User
 from members.services import api_key_create, api_key_revoke, member_create, user_create
@@ -123,6 +124,7 @@ class Command(BaseCommand):
                         actor=ACTOR,
                     )
                 batch_ingest(batch_id=batch.pk)
+                batch_file_delete(batch_id=batch.pk)
         profiles_rebuild()
         return Record.objects.filter(member__in=members.values()).count()
 

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from bureau.core.errors import BureauError
 from bureau.records.api.serializers import BatchOutput
 from bureau.records.services.ingest import batch_ingest
+from bureau.records.services.raw_files import batch_file_delete
 from bureau.records.services.upload import batch_create
 from members.models import Member
 
@@ -58,5 +59,7 @@ class Command(BaseCommand):
             )
         if opts["now"]:
             batch = batch_ingest(batch_id=batch.pk)
+            if batch.is_final and batch_file_delete(batch_id=batch.pk):
+                batch.refresh_from_db()
         self.stdout.write(json.dumps(BatchOutput(batch).data, default=str))
         self.stdout.write(str(batch.pk))
