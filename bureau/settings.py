@@ -358,6 +358,9 @@ BUREAU_MAX_BATCH_ROWS = min(
 BUREAU_MAX_BATCH_TEXT_BYTES = env.int(
     "BUREAU_MAX_BATCH_TEXT_BYTES", default=16 * 1024**3
 )
+# A gzip that expands more than this many times (judged past 16 MiB of text) is a
+# file of repeats: real furnishing files compress some 5-30 times. 0: no bound.
+BUREAU_MAX_BATCH_EXPANSION = env.float("BUREAU_MAX_BATCH_EXPANSION", default=200.0)
 # A `received` batch whose member is idle for this long lost its message: the
 # stalled-batch sweep queues it again (a `processing` one as soon as its worker
 # is gone).

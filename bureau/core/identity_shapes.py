@@ -219,6 +219,11 @@ def _spans(
             if start > 1 and folded[start - 1] == "." and folded[start - 2].isdigit():
                 continue  # the decimals of a number ("in 0.10279634200014698s")
             what = _classify(kind, match.group(kind), strict=strict)
+            if what == _PHONE and strict and not is_word(start, end):
+                # Strict: a phone is refused standing alone ("ACC-13812345678"),
+                # not as 11 digits inside a longer code: 1 in 40 random 32-char
+                # hex references holds a run like "17400369236".
+                continue
             if what is not None:
                 found.append((start, end, what))
     # Credit codes: 18 chars, capital letters or only digits.

@@ -121,6 +121,8 @@ def test_holds_identity_when_a_valid_number_or_phone_is_inside_is_true(text):
         "12345678901",
         "upload-2026-12-03-a",
         "9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c",
+        "ACC-479-9ed6b7c09f17400369236fd54f28ca29",  # 11 digits inside a digest
+        "LN13812345678X",  # a phone's digits inside a longer code
     ],
 )
 def test_holds_identity_when_nothing_valid_is_inside_is_false(text):

@@ -170,6 +170,21 @@ def test_file_when_past_a_limit_fails_too_large_with_nothing_applied(
     assert _database(on_file) == before
 
 
+def test_gzip_of_repeats_when_ingested_fails_too_large_within_the_first_mib(on_file):
+    """A small gzip of one row repeated (the zip bomb of the issue: 1.3 MB that
+    expands to 2,000,000 rows) is stopped under the default limits, reading
+    only the start of it."""
+    header, row = csv_bytes([good_row()]).split(b"\n", 1)
+    bomb = gzip.compress(header + b"\n" + row * 2_000_000, mtime=0)
+    before = _database(on_file)
+    batch = _ingested(on_file, bomb, "r.csv.gz")
+    assert batch.status == "failed"
+    assert batch.failure_reason.startswith(
+        "too_large: The compressed file expands more than 200 times"
+    ), batch.failure_reason
+    assert _database(on_file) == before
+
+
 def test_file_within_the_limits_when_ingested_completes(on_file, settings):
     settings.BUREAU_MAX_BATCH_ROWS = ROWS
     batch = _ingested(on_file, csv_bytes(_rows()), "r.csv")

@@ -79,6 +79,8 @@ Row = tuple[int, dict[str, str] | None, list[RowError]]
 
 _BLOCK = 1 << 16
 _MAX_LINE = 1 << 20
+# Expansion is judged only past this much text: small files may compress well.
+_EXPANSION_FLOOR = 16 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
 _UTF8_BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -274,12 +276,14 @@ def verify_file(
     encoding: str | None,
     max_text_bytes: int,
     max_rows: int,
+    max_expansion: float = 0,
     sha256: str = "",
 ) -> tuple[int, str]:
     """Read a whole furnishing file through, in the blocks `RowStream` reads, without
     parsing its rows: it decompresses to the end (not truncated, not corrupt), every
     line decodes in one encoding, no NUL byte, within `max_text_bytes` of text and
-    `max_rows` lines of data, and (when given) its bytes still have `sha256`. Raises
+    `max_rows` lines of data, a gzip expanding at most `max_expansion` times (0: no
+    bound), and (when given) its bytes still have `sha256`. Raises
     FileRejected at the first problem; the ingest calls it before writing anything,
     so a file that fails applies nothing. Returns (lines, encoding name)."""
     codec = _ENCODINGS.get((encoding or "").strip().lower().replace("_", "-"))
@@ -302,6 +306,18 @@ def verify_file(
                     "too_large",
                     f"The file expands to more than {max_text_bytes} bytes of "
                     "text; split it into smaller batches.",
+                )
+            if (
+                max_expansion
+                and text_bytes > _EXPANSION_FLOOR
+                and text_bytes > max_expansion * counter.bytes_read
+            ):
+                # A furnishing file compresses some ten times; hundreds of
+                # times is a file of repeats (a zip bomb): stop it early.
+                raise FileRejected(
+                    "too_large",
+                    f"The compressed file expands more than {max_expansion:g} "
+                    "times: it repeats itself; send the rows it means.",
                 )
             if codec is None and not block.isascii():
                 codec = _first_codec(block) or "utf-8"

@@ -307,6 +307,7 @@ def _verify(batch: Batch) -> None:
             encoding=batch.encoding or None,
             max_text_bytes=settings.BUREAU_MAX_BATCH_TEXT_BYTES,
             max_rows=settings.BUREAU_MAX_BATCH_ROWS,
+            max_expansion=settings.BUREAU_MAX_BATCH_EXPANSION,
             sha256=batch.sha256,
         )
     batch.verified_at = timezone.now()
