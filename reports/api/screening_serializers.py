@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from bureau.core.fields import StrictCharField
 from reports.models import Screening, ScreeningResult
 
 
@@ -10,10 +11,10 @@ class ScreeningCreateInput(serializers.Serializer):
         "at most 100,000 persons.",
     )
     # Checked by the service, like a query's (one message for API and services).
-    purpose = serializers.CharField(
+    purpose = StrictCharField(
         max_length=64, required=False, allow_blank=True, default=""
     )
-    consent_reference = serializers.CharField(
+    consent_reference = StrictCharField(
         max_length=64, required=False, allow_blank=True, default=""
     )
 

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from bureau.core.fields import StrictCharField
 from bureau.records.models import Batch, BatchError
 from members.models import User
 
@@ -71,7 +72,7 @@ class BatchShareInput(serializers.Serializer):
     """`username` names a user of the caller's own member; other members' users are
     not looked up, so the answer never reveals who exists elsewhere."""
 
-    username = serializers.CharField(max_length=150)
+    username = StrictCharField(max_length=150)
 
     def validate_username(self, value: str) -> User:
         user = User.objects.filter(
