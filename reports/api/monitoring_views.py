@@ -38,7 +38,7 @@ class WatchOutput(serializers.ModelSerializer):
 
 
 class WebhookCreateInput(serializers.Serializer):
-    url = StrictCharField(max_length=2000)
+    url = StrictCharField(max_length=webhook_service.URL_MAX)
     events = serializers.ListField(
         child=StrictCharField(max_length=64),
         max_length=10,

@@ -1,10 +1,10 @@
 from rest_framework import serializers
 
-from bureau.core.fields import StrictCharField
+from bureau.core.fields import FormInput, StrictCharField
 from reports.models import Screening, ScreeningResult
 
 
-class ScreeningCreateInput(serializers.Serializer):
+class ScreeningCreateInput(FormInput):
     file = serializers.FileField(
         allow_empty_file=True,  # refused by the service with code empty_file
         help_text="CSV or JSON Lines (optionally gzip) of id_type, id_number, name; "

@@ -232,3 +232,35 @@ def test_key_name_when_a_number_answers_400(api_client, alice):
 def test_status_filter_when_given_empty_answers_400(api_client, path):
     api_client.force_login(bureau_user("carol", "compliance"))
     assert_400_for(api_client.get(path), "status")
+
+
+@pytest.mark.parametrize("field", ["encoding", "format", "validate_only"])
+def test_upload_when_a_form_field_is_empty_answers_400(api_client, acme_key, field):
+    from tests.records.helpers import upload_file
+
+    data = {"file": upload_file("r.csv", csv_bytes([good_row()])), field: ""}
+    response = api_client.post(BATCHES, data, format="multipart", **bearer(acme_key[1]))
+    assert_400_for(response, field)
+    assert not Batch.objects.exists()
+
+
+def test_text_when_longer_than_allowed_as_sent_answers_400(api_client, acme_key):
+    """The length counts what was sent, spaces around included, as the schema's
+    maxLength does."""
+    url = "\r\r" + "http://hooks.example/" + "a" * 478  # 501 sent, 499 once trimmed
+    body = {"url": url, "events": ["batch.completed"]}
+    response = api_client.post(
+        "/api/v1/webhooks/", body, format="json", **bearer(acme_key[1])
+    )
+    assert_400_for(response, "url")
+
+
+def test_upload_when_a_form_field_is_repeated_answers_400(api_client, acme_key):
+    from tests.records.helpers import upload_file
+
+    data = {
+        "file": upload_file("r.csv", csv_bytes([good_row()])),
+        "validate_only": ["true", "false"],
+    }
+    response = api_client.post(BATCHES, data, format="multipart", **bearer(acme_key[1]))
+    assert_400_for(response, "validate_only")

@@ -1,11 +1,11 @@
 from rest_framework import serializers
 
-from bureau.core.fields import StrictCharField
+from bureau.core.fields import FormInput, StrictCharField
 from bureau.records.models import Batch, BatchError
 from members.models import User
 
 
-class BatchCreateInput(serializers.Serializer):
+class BatchCreateInput(FormInput):
     file = serializers.FileField(
         allow_empty_file=True,  # refused by the service with code empty_file
         help_text="CSV or JSON Lines, optionally gzip-compressed.",
