@@ -5,6 +5,8 @@ by importing this module (reports/api/serializers.py does)."""
 
 from __future__ import annotations
 
+import copy
+
 from drf_spectacular.extensions import OpenApiSerializerExtension
 
 from bureau.core.schema_fields import NOT_BLANK
@@ -41,7 +43,9 @@ class _InputSchema(OpenApiSerializerExtension):
         schema = auto_schema._map_serializer(
             self.target_class, direction, bypass_extensions=True
         )
-        schema["properties"].update(self.properties)
+        # Copies: drf-spectacular's enum hook rewrites these dicts in place, and
+        # the schema is generated again on every request for it.
+        schema["properties"].update(copy.deepcopy(self.properties))
         required = schema.setdefault("required", [])
         required += [name for name in self.required if name not in required]
         if self.names_person:

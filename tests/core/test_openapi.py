@@ -235,3 +235,24 @@ def test_text_query_parameters_when_described_refuse_nul(schema):
     parameters = operation(schema, "/api/v1/audit-events/", "get")["parameters"]
     actor = next(p for p in parameters if p["name"] == "actor")
     assert actor["schema"]["pattern"] == NO_NUL
+
+
+def test_schema_when_generated_again_is_the_same_with_every_ref_resolved():
+    """The schema is generated on every request for it: nothing of one
+    generation may leak into the next (the enum hook rewrites dicts in place)."""
+    first = SchemaGenerator().get_schema(request=None, public=True)
+    second = SchemaGenerator().get_schema(request=None, public=True)
+    assert second == first
+    names = set(second["components"]["schemas"])
+
+    def refs(node):
+        if isinstance(node, dict):
+            if "$ref" in node:
+                yield node["$ref"].rsplit("/", 1)[-1]
+            for value in node.values():
+                yield from refs(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from refs(value)
+
+    assert set(refs(second)) <= names
