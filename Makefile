@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-clock-ahead lint format requirements stop status env clean bench-ingest messages
+.PHONY: demo test test-clock-ahead fuzz lint format requirements stop status env clean bench-ingest messages
 
 $(STAMP): requirements-dev.txt requirements.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=python3"; exit 1; }
@@ -36,6 +36,11 @@ test: env
 # on the day it runs (CI runs both).
 test-clock-ahead: env
 	BUREAU_TEST_CLOCK_AHEAD_DAYS=$(or $(DAYS),372) $(BIN)/python -m bureau.embedded run -- $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# schemathesis against a live server on a small fresh database (fuzz/run.py);
+# FUZZ_ARGS e.g. "--max-examples 50 --max-time 600" for a longer run.
+fuzz: env
+	$(BIN)/python -m bureau.embedded run -- $(BIN)/python fuzz/run.py $(FUZZ_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Under /api/: query parameters checked, English messages, no-store answers.
+    "bureau.core.api_middleware.ApiMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -285,8 +287,9 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
+        "bureau.core.parsers.MultiPartParser",
     ],
+    "DEFAULT_METADATA_CLASS": "bureau.core.metadata.ApiMetadata",
     "DEFAULT_PAGINATION_CLASS": "bureau.core.pagination.PageNumberPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -304,6 +307,24 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # PATCH bodies are checked whole by the views: their required fields are too.
+    "COMPONENT_SPLIT_PATCH": False,
+    # Names for the enums of the identity and purpose branches (not hash-suffixed).
+    "ENUM_NAME_OVERRIDES": {
+        "IdTypeEnum": "bureau.records.models.ID_TYPES",
+        **{
+            f"{name}IdTypeEnum": [value]
+            for name, value in [
+                ("Resident", "resident_id"),
+                ("Passport", "passport"),
+                ("Uscc", "uscc"),
+                ("Other", "other"),
+            ]
+        },
+        "PurposeEnum": "reports.models.Purpose",
+        "MemberPurposeEnum": "reports.api.input_schema.MEMBER_PURPOSES",
+        "WebhookEventEnum": "reports.models.WebhookEvent",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "bureau.core.schema.add_problem_responses",

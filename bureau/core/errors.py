@@ -211,9 +211,12 @@ def _wants_json(request) -> bool:
     return request.path.startswith("/api/")
 
 
-def _problem_response(status: int, code: str, detail: str) -> JsonResponse:
-    """The problem body outside DRF: Django's own error views under /api/."""
-    return JsonResponse(problem_body(code, detail), status=status)
+def problem_response(
+    status: int, code: str, detail: str, errors: dict | None = None
+) -> JsonResponse:
+    """The problem body outside DRF: Django's own error views under /api/, and
+    refusals made before a view runs (bureau/core/api_middleware.py)."""
+    return JsonResponse(problem_body(code, detail, errors), status=status)
 
 
 def handler404(request, exception=None):
@@ -234,12 +237,12 @@ def api_not_found(request, *args, **kwargs):
             match = None
         if match is not None and match.func is not api_not_found:
             detail = f"Not found. API paths end with a slash: {request.path}/"
-    return _problem_response(404, "not_found", detail)
+    return problem_response(404, "not_found", detail)
 
 
 def handler400(request, exception=None):
     if _wants_json(request):
-        return _problem_response(400, "bad_request", BureauError.default_detail)
+        return problem_response(400, "bad_request", BureauError.default_detail)
     from django.views.defaults import bad_request
 
     return bad_request(request, exception)
@@ -247,7 +250,7 @@ def handler400(request, exception=None):
 
 def handler403(request, exception=None):
     if _wants_json(request):
-        return _problem_response(403, "permission_denied", "Forbidden.")
+        return problem_response(403, "permission_denied", "Forbidden.")
     from django.views.defaults import permission_denied
 
     return permission_denied(request, exception)
@@ -257,7 +260,7 @@ def csrf_failure(request, reason=""):
     """settings.CSRF_FAILURE_VIEW: the problem body under /api/, Django's page
     elsewhere."""
     if _wants_json(request):
-        return _problem_response(403, "csrf_failed", f"CSRF check failed: {reason}")
+        return problem_response(403, "csrf_failed", f"CSRF check failed: {reason}")
     from django.views.csrf import csrf_failure as django_csrf_failure
 
     return django_csrf_failure(request, reason)
@@ -265,7 +268,7 @@ def csrf_failure(request, reason=""):
 
 def handler500(request):
     if _wants_json(request):
-        return _problem_response(500, "server_error", SERVER_ERROR_DETAIL)
+        return problem_response(500, "server_error", SERVER_ERROR_DETAIL)
     from django.views.defaults import server_error
 
     return server_error(request)

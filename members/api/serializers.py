@@ -1,6 +1,22 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from bureau.core.fields import StrictCharField
 from members.models import ApiKey, Member
+
+_IPV4 = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "maxLength": 64,
+        # IPv6 networks are taken too; this pattern says only what IPv4 looks like.
+        "pattern": rf"^\s*({_IPV4}\.){{3}}{_IPV4}(/(3[0-2]|[12]?[0-9]))?\s*$",
+    }
+)
+class NetworkField(StrictCharField):
+    """A CIDR network, e.g. 203.0.113.0/24 (checked by the key service)."""
 
 
 class MemberOutput(serializers.ModelSerializer):
@@ -26,7 +42,7 @@ class MemberStaffOutput(serializers.ModelSerializer):
 
 
 class MemberStatusInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=500)
+    reason = StrictCharField(max_length=500)
 
 
 class MemberMeOutput(serializers.Serializer):
@@ -63,11 +79,18 @@ class ApiKeyCreatedOutput(ApiKeyOutput):
 
 
 class ApiKeyCreateInput(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
+    name = StrictCharField(max_length=100)
     scopes = serializers.ListField(
-        child=serializers.ChoiceField(choices=ApiKey.Scope.choices), allow_empty=False
+        child=serializers.ChoiceField(choices=ApiKey.Scope.choices),
+        allow_empty=False,
+        min_length=1,
     )
-    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    expires_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="In the future; none: never."
+    )
     allowed_networks = serializers.ListField(
-        child=serializers.CharField(max_length=64), required=False, default=list
+        child=NetworkField(max_length=64),
+        required=False,
+        default=list,
+        help_text="CIDR networks the key may be used from (IPv4 or IPv6).",
     )

@@ -43,12 +43,12 @@ class MemberListView(GenericAPIView):
         responses=MemberStaffOutput(many=True),
     )
     def get(self, request):
-        status_filter = request.query_params.get("status")
-        if status_filter not in (None, "", *Member.Status.values):
+        status_filter = request.query_params.get("status")  # given empty: refused
+        if status_filter not in (None, *Member.Status.values):
             raise ValidationFailed(
                 errors={"status": [f"One of: {', '.join(Member.Status.values)}."]}
             )
-        page = self.paginate_queryset(members_list(status=status_filter or None))
+        page = self.paginate_queryset(members_list(status=status_filter))
         return self.get_paginated_response(MemberStaffOutput(page, many=True).data)
 
 

@@ -6,6 +6,7 @@ from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from bureau.core.fields import StrictCharField
 from bureau.records.models import ID_TYPES
 from members.models import Role
 from members.permissions import RoleOrScope, actor_member
@@ -18,9 +19,9 @@ from reports.services import webhooks as webhook_service
 
 class WatchCreateInput(serializers.Serializer):
     id_type = serializers.ChoiceField(choices=ID_TYPES)
-    id_number = serializers.CharField(max_length=64, trim_whitespace=True)
-    name = serializers.CharField(max_length=200)
-    consent_reference = serializers.CharField(
+    id_number = StrictCharField(max_length=64, trim_whitespace=True)
+    name = StrictCharField(max_length=100)
+    consent_reference = StrictCharField(
         max_length=64, help_text="The borrower's consent to monitoring (1–64)."
     )
 
@@ -37,15 +38,18 @@ class WatchOutput(serializers.ModelSerializer):
 
 
 class WebhookCreateInput(serializers.Serializer):
-    url = serializers.CharField(max_length=2000)
+    url = StrictCharField(max_length=webhook_service.URL_MAX)
     events = serializers.ListField(
-        child=serializers.CharField(max_length=64),
+        child=StrictCharField(max_length=64),
         max_length=10,
         help_text="Any of: " + ", ".join(WebhookEvent.values) + ".",
     )
 
 
 class WebhookOutput(serializers.ModelSerializer):
+    # As given (http or https, a host): not always an RFC 3986 URI.
+    url = serializers.CharField()
+
     class Meta:
         model = Webhook
         fields = ["id", "url", "events", "active", "created_at"]

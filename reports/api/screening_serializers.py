@@ -1,19 +1,20 @@
 from rest_framework import serializers
 
+from bureau.core.fields import FormInput, StrictCharField
 from reports.models import Screening, ScreeningResult
 
 
-class ScreeningCreateInput(serializers.Serializer):
+class ScreeningCreateInput(FormInput):
     file = serializers.FileField(
         allow_empty_file=True,  # refused by the service with code empty_file
         help_text="CSV or JSON Lines (optionally gzip) of id_type, id_number, name; "
         "at most 100,000 persons.",
     )
     # Checked by the service, like a query's (one message for API and services).
-    purpose = serializers.CharField(
+    purpose = StrictCharField(
         max_length=64, required=False, allow_blank=True, default=""
     )
-    consent_reference = serializers.CharField(
+    consent_reference = StrictCharField(
         max_length=64, required=False, allow_blank=True, default=""
     )
 

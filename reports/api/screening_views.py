@@ -5,12 +5,12 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from bureau.audit.services import audit_record
 from bureau.core.csv import csv_response
 from bureau.core.errors import TooLarge, ValidationFailed
+from bureau.core.parsers import MultiPartParser
 from members.models import Role
 from members.permissions import RoleOrScope, actor_member
 from reports.api.screening_serializers import (

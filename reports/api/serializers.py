@@ -2,7 +2,9 @@ import copy
 
 from rest_framework import serializers
 
+from bureau.core.fields import StrictCharField
 from bureau.records.models import ID_TYPES
+from reports.api import input_schema  # noqa: F401  (registers the OpenAPI input)
 from reports.models import Inquiry, Purpose
 
 
@@ -10,10 +12,10 @@ class QueryInput(serializers.Serializer):
     """The body of POST /queries/ (every look-up: the hot path)."""
 
     id_type = serializers.ChoiceField(choices=ID_TYPES)
-    id_number = serializers.CharField(max_length=64, trim_whitespace=True)
-    name = serializers.CharField(max_length=200)
+    id_number = StrictCharField(max_length=64, trim_whitespace=True)
+    name = StrictCharField(max_length=100)
     purpose = serializers.ChoiceField(choices=Purpose.choices)
-    consent_reference = serializers.CharField(
+    consent_reference = StrictCharField(
         max_length=64,
         required=False,
         allow_blank=True,

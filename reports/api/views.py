@@ -1,5 +1,6 @@
 from django.http import HttpResponse
 from django.template.loader import render_to_string
+from django.utils import translation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import GenericAPIView
@@ -70,18 +71,25 @@ class ReportView(APIView):
         )
         if fmt == "json":
             return Response(inquiry.report)
-        html = render_to_string(
-            "reports/report.html",
-            {"report": inquiry.report, "for_print": fmt == "pdf"},
-            request=request,
-        )
+        # The page is for reading: in the language the reader chose, where the
+        # API's messages are English (bureau/core/api_middleware.py).
+        language = request.LANGUAGE_CODE
+        with translation.override(language):
+            html = render_to_string(
+                "reports/report.html",
+                {"report": inquiry.report, "for_print": fmt == "pdf"},
+                request=request,
+            )
         if fmt == "html":
-            return HttpResponse(html, content_type="text/html; charset=utf-8")
-        response = HttpResponse(
-            render_pdf(html, base_url=request.build_absolute_uri("/")),
-            content_type="application/pdf",
-        )
-        response["Content-Disposition"] = f'inline; filename="report-{inquiry.pk}.pdf"'
+            response = HttpResponse(html, content_type="text/html; charset=utf-8")
+        else:
+            response = HttpResponse(
+                render_pdf(html, base_url=request.build_absolute_uri("/")),
+                content_type="application/pdf",
+            )
+            disposition = f'inline; filename="report-{inquiry.pk}.pdf"'
+            response["Content-Disposition"] = disposition
+        response["Content-Language"] = language
         return response
 
 

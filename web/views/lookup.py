@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
 
 from bureau.audit.services import audit_record
 from bureau.core.errors import RateLimited, ValidationFailed
@@ -71,6 +72,7 @@ def lookup(request):
     return response
 
 
+@never_cache  # a person's credit report: never kept by a browser or proxy
 @role_required(*REPORT_READERS)
 def profile(request, inquiry_id):
     """The profile an inquiry answered: the asking member's own (others' are 404),

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from bureau.audit.services import audit_record
 from bureau.core.errors import ValidationFailed
+from bureau.core.fields import StrictCharField
 from bureau.records.models import Dispute, Record, Subject, SubjectStatement
 from bureau.records.services.disputes import (
     days_left,
@@ -36,9 +37,7 @@ COMPLIANCE = (Role.COMPLIANCE,)
 
 class DisputeOpenInput(serializers.Serializer):
     record_id = serializers.IntegerField(min_value=1)
-    claim = serializers.CharField(
-        max_length=Dispute._meta.get_field("claim").max_length
-    )
+    claim = StrictCharField(max_length=Dispute._meta.get_field("claim").max_length)
 
 
 class DisputeAnswerInput(serializers.Serializer):
@@ -52,7 +51,7 @@ class DisputeAnswerInput(serializers.Serializer):
         allow_empty=True,
         help_text="For corrected: the columns to change, as in an upload row.",
     )
-    note = serializers.CharField(
+    note = StrictCharField(
         required=False,
         allow_blank=True,
         max_length=Dispute._meta.get_field("answer_note").max_length,
@@ -99,7 +98,7 @@ class DisputeOutput(serializers.ModelSerializer):
 
 class StatementInput(serializers.Serializer):
     # The length limit is the service's (a 400 naming the limit); not repeated here.
-    text = serializers.CharField(trim_whitespace=True)
+    text = StrictCharField(trim_whitespace=True)
 
 
 class StatementOutput(serializers.ModelSerializer):
@@ -160,7 +159,7 @@ class DisputeListCreateView(DisputeBaseView):
     )
     def get(self, request):
         member = actor_member(request)
-        wanted = request.query_params.get("status") or None
+        wanted = request.query_params.get("status")  # given empty: refused
         if wanted is not None and wanted not in Dispute.Status.values:
             raise ValidationFailed(
                 errors={"status": [f"Must be one of {', '.join(Dispute.Status)}."]}

@@ -1,6 +1,6 @@
 import django_filters
 
-from bureau.core.filters import UtcIsoDateTimeFilter
+from bureau.core.filters import StrictBooleanFilter, UtcIsoDateTimeFilter
 from bureau.records.models import Batch
 
 
@@ -8,7 +8,7 @@ class BatchFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Batch.Status.choices)
     received_after = UtcIsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
     received_before = UtcIsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
-    validate_only = django_filters.BooleanFilter()
+    validate_only = StrictBooleanFilter()
 
     class Meta:
         model = Batch

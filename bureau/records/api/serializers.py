@@ -1,10 +1,11 @@
 from rest_framework import serializers
 
+from bureau.core.fields import FormInput, StrictCharField
 from bureau.records.models import Batch, BatchError
 from members.models import User
 
 
-class BatchCreateInput(serializers.Serializer):
+class BatchCreateInput(FormInput):
     file = serializers.FileField(
         allow_empty_file=True,  # refused by the service with code empty_file
         help_text="CSV or JSON Lines, optionally gzip-compressed.",
@@ -79,7 +80,7 @@ class BatchShareInput(serializers.Serializer):
     """`username` names a user of the caller's own member; other members' users are
     not looked up, so the answer never reveals who exists elsewhere."""
 
-    username = serializers.CharField(max_length=150)
+    username = StrictCharField(max_length=150)
 
     def validate_username(self, value: str) -> User:
         user = User.objects.filter(

@@ -1,0 +1,1 @@
+"""The API fuzz run (`make fuzz`): schemathesis against a live server."""
