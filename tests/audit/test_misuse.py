@@ -506,3 +506,14 @@ def test_alert_when_status_invalid_is_refused(api_client, carol, alert):
         f"{ALERTS}{alert.pk}/", {"status": "open"}, format="json"
     )
     assert response.status_code == 400
+
+
+def test_alert_when_note_is_a_json_number_is_refused(api_client, carol, alert):
+    api_client.force_login(carol)
+    response = api_client.patch(
+        f"{ALERTS}{alert.pk}/", {"status": "dismissed", "note": 0}, format="json"
+    )
+    assert response.status_code == 400
+    assert "note" in response.json()["errors"]
+    alert.refresh_from_db()
+    assert alert.status == "open"

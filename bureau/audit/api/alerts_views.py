@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from bureau.audit.misuse import alert_update
 from bureau.audit.models import Alert
 from bureau.audit.services import audit_record, redact_identity
+from bureau.core.fields import StrictCharField
 from members.models import BUREAU_ROLES, DECISION_ROLES
 from members.permissions import RoleOrScope
 
@@ -66,7 +67,7 @@ class AlertUpdateInput(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=[Alert.Status.ACKNOWLEDGED, Alert.Status.DISMISSED]
     )
-    note = serializers.CharField(
+    note = StrictCharField(
         max_length=1000, required=False, allow_blank=True, default=""
     )
 
