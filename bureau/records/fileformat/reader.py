@@ -352,8 +352,8 @@ def verify_file(
         if sha256 and counter.sha256.hexdigest() != sha256:
             raise FileRejected(
                 "file_changed",
-                "The stored file no longer matches the upload (sha256); upload it "
-                "again.",
+                "The stored file no longer matches the upload (sha256): the "
+                "bureau's storage is damaged; nothing was applied. Tell the bureau.",
             )
     finally:
         if isinstance(binary, gzip.GzipFile):
