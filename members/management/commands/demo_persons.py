@@ -6,11 +6,29 @@ identity number is stored in clear anywhere (bureau/demo_data/persons.py).
 """
 
 import json
+import unicodedata
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from bureau.demo_data import persons as demo_persons
+
+
+def _pad(text: str, width: int) -> str:
+    """Left-justify by display width: a Chinese character takes two columns."""
+    wide = sum(unicodedata.east_asian_width(ch) in "WF" for ch in text)
+    return text + " " * max(0, width - len(text) - wide)
+
+
+COLUMNS = ("kind", "id_type", "id_number", "name", "platforms", "accounts_overdue",
+           "max_days_overdue")  # fmt: skip
+WIDTHS = (12, 12, 20, 16, 8, 12, 14)
+
+
+def _line(cells) -> str:
+    return " ".join(
+        _pad(str(cell), width) for cell, width in zip(cells, WIDTHS, strict=True)
+    ).rstrip()
 
 
 class Command(BaseCommand):
@@ -56,14 +74,7 @@ class Command(BaseCommand):
         )  # fmt: skip
         header = (_("kind"), _("id type"), _("id number"), _("name"), _("platforms"),
                   _("overdue accounts"), _("max days overdue"))  # fmt: skip
-        self.stdout.write(
-            f"{header[0]:<12} {header[1]:<12} {header[2]:<20} {header[3]:<16} "
-            f"{header[4]:>9} {header[5]:>16} {header[6]:>16}"
-        )
+        self.stdout.write(_line(header))
         for person in found:
             row = demo_persons.as_dict(person, kind)
-            self.stdout.write(
-                f"{row['kind']:<12} {row['id_type']:<12} {row['id_number']:<20} "
-                f"{row['name']:<16} {row['platforms']:>9} "
-                f"{row['accounts_overdue']:>16} {row['max_days_overdue']:>16}"
-            )
+            self.stdout.write(_line([row[column] for column in COLUMNS]))
