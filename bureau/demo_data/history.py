@@ -26,10 +26,10 @@ MISSES = 160
 # code, name, kind, months before this month of its first (backfill) batch,
 # weekday it furnishes on in the last weeks (0 = Monday), share of accounts.
 MEMBERS = (
-    ("anxin", "安信消费金融 Anxin Consumer Finance", "consumer_finance", 14, 0, 0.3),
-    ("huixin", "汇信小贷 Huixin Micro-lending", "micro_lender", 13, 1, 0.25),
-    ("jieyi", "捷易助贷 Jieyi Loan Services", "loan_facilitator", 11, 2, 0.2),
-    ("ronghui", "融汇银行 Ronghui Bank", "bank", 8, 3, 0.15),
+    ("anxin", "安信消费金融 Anxin Consumer Finance", "consumer_finance", 11, 0, 0.3),
+    ("huixin", "汇信小贷 Huixin Micro-lending", "micro_lender", 10, 1, 0.25),
+    ("jieyi", "捷易助贷 Jieyi Loan Services", "loan_facilitator", 9, 2, 0.2),
+    ("ronghui", "融汇银行 Ronghui Bank", "bank", 7, 3, 0.15),
     ("yiqian", "易前消费金融 Yiqian Consumer Finance", "consumer_finance", 4, 4, 0.1),
 )
 CODES = tuple(member[0] for member in MEMBERS)

@@ -3,7 +3,7 @@
 Pure Python and deterministic for (seed, now). Each member joins Bureau a number
 of months ago with a backfill (its rows' `payment_history` carries the months
 before), then furnishes a month-end snapshot a few days after each month ends;
-over the last six weeks it furnishes weekly, on its own weekday, so the
+over the last five weeks it furnishes weekly, on its own weekday, so the
 dashboards' 30-day series have a pattern. Queries come on weekdays in office
 hours (a few at weekends), most about persons on file, some about persons who
 are not (misses); one evening one member's key asks about many unknown persons
@@ -25,10 +25,10 @@ from bureau.demo_data.history import (
     month_index,
 )
 
-WEEKLY_DAYS = 42
+WEEKLY_DAYS = 35
 QUERY_DAYS = 45
 # member -> queries on a weekday (a fifth of it at weekends)
-QUERIES_PER_DAY = {"anxin": 5, "huixin": 4, "jieyi": 4, "ronghui": 2, "yiqian": 2}
+QUERIES_PER_DAY = {"anxin": 4, "huixin": 4, "jieyi": 3, "ronghui": 2, "yiqian": 2}
 HIT_SHARE = 0.78
 PURPOSES = (
     ("loan_approval", 0.64),

@@ -15,6 +15,7 @@ import time
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,6 +40,7 @@ DEMO_CODES = tuple(code for code, _, _ in DEMO_MEMBERS)
 DEMO_KEY_NAME = "demo"
 INTEGRATION_KEY_NAME = "core-banking"  # what the history was furnished with
 ACTOR = "command:seed_demo"
+_THROWAWAY_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
 
 
 class Command(BaseCommand):
@@ -163,14 +165,17 @@ class Command(BaseCommand):
     ) -> User:
         user = User.objects.filter(username=username).first()
         if user is None:
-            user, _ = user_create(
-                username=username,
-                role=role,
-                member=member,
-                password=password,
-                actor=ACTOR,
-            )
-        elif user.password != encoded:
+            # user_create hashes the password; the hash is replaced at once by the
+            # shared one (same password, same strength), so a cheap one will do.
+            with override_settings(PASSWORD_HASHERS=[_THROWAWAY_HASHER]):
+                user, _ = user_create(
+                    username=username,
+                    role=role,
+                    member=member,
+                    password=password,
+                    actor=ACTOR,
+                )
+        if user.password != encoded:
             user.password = encoded
             user.save(update_fields=["password"])
         return user
