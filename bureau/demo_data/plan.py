@@ -37,6 +37,13 @@ PURPOSES = (
     ("guarantee_check", 0.06),
 )
 BURST_MEMBER, BURST_DAYS_AGO, BURST_QUERIES = "jieyi", 12, 60
+# showcase person -> (member, days ago, hour) of applications looked up
+ASKED_ABOUT = {
+    "multi": (("yiqian", 2, 15), ("jieyi", 6, 11), ("huixin", 13, 10),
+              ("ronghui", 25, 16), ("jieyi", 40, 14)),
+    "blacklisted": (("yiqian", 4, 10), ("ronghui", 9, 17), ("jieyi", 20, 9)),
+    "clean": (("huixin", 16, 14),),
+}  # fmt: skip
 # Rows given a defect (docs/records.md, row errors): by member, every nth batch.
 DEFECTS = {"jieyi": (3, 4), "huixin": (7, 1), "yiqian": (2, 2)}
 
@@ -134,11 +141,14 @@ def _queries(
     on_file, misses = portfolio.persons, portfolio.misses
     queries: list[Query] = []
     serial = dict.fromkeys(QUERIES_PER_DAY, 0)
+    asked_about = {portfolio.showcase[name] for name in ASKED_ABOUT}
 
-    def ask(at: datetime, code: str, via: str, hit: bool) -> None:
+    def ask(
+        at: datetime, code: str, via: str, hit: bool, person: Person | None = None
+    ) -> None:
         serial[code] += 1
-        person = rng.choice(on_file if hit else misses)
-        purpose = _purpose(rng)
+        person = person or rng.choice(on_file if hit else misses)
+        purpose = _purpose(rng) if person not in asked_about else "loan_approval"
         kind = "PLM" if purpose == "post_loan_management" else "APP"
         consent = f"{code.upper()}-{kind}-{serial[code]:05d}"
         queries.append(Query(at, code, via, person, purpose, consent))
@@ -155,6 +165,13 @@ def _queries(
                     continue  # not in the future, nor among today's last uploads
                 via = "web" if rng.random() < 0.25 else "key"
                 ask(at, code, via, rng.random() < HIT_SHARE)
+    # Multi-head borrowing shows in who asks: the showcase persons apply at
+    # several platforms within weeks.
+    for name, asks in ASKED_ABOUT.items():
+        person = portfolio.showcase[name]
+        for code, back, hour in asks:
+            day = today - timedelta(days=back)
+            ask(_at(day, hour, rng.randint(0, 59), tz), code, "key", True, person)
     burst_day = today - timedelta(days=BURST_DAYS_AGO)
     for i in range(BURST_QUERIES):
         at = _at(burst_day, 22, 0, tz) + timedelta(seconds=50 * i + rng.randint(0, 9))

@@ -15,6 +15,7 @@ import time
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Max
 from django.test.utils import override_settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,7 +29,7 @@ from bureau.demo_data.seed import (
     HistorySeeder,
     demo_batches_exist,
 )
-from bureau.records.models import Record
+from bureau.records.models import Batch, Record
 from members.models import ApiKey, Member, Role, User
 from members.services import api_key_create, api_key_revoke, member_create, user_create
 
@@ -87,8 +88,9 @@ class Command(BaseCommand):
             stats = HistorySeeder(portfolio, plan, actors, clock).run()
             if not clock.moves:
                 notice = _(
-                    "time-machine is not installed (requirements-dev.txt): the "
-                    "demo's history is dated today."
+                    "The clock was not moved (--no-clock, or time-machine from "
+                    "requirements-dev.txt is not installed): the demo's history "
+                    "is dated today."
                 )
             history = {
                 "seeded": True,
@@ -96,7 +98,13 @@ class Command(BaseCommand):
                 "inquiries": stats.inquiries,
             }
         else:
-            history = {"seeded": False}
+            last = Batch.objects.filter(member__code__in=DEMO_CODES).aggregate(
+                last=Max("finished_at")
+            )["last"]
+            history = {
+                "seeded": False,
+                "last_batch": timezone.localdate(last).isoformat() if last else "",
+            }
         summary = {
             "password": password,
             "users": users,
@@ -210,9 +218,22 @@ class Command(BaseCommand):
                 % history
             )
         else:
-            write(_("History already seeded: kept as it is."))
+            write(
+                _(
+                    "History already seeded (last batch %(last_batch)s): kept as "
+                    "it is. `make clean` then `make demo` seeds it anew."
+                )
+                % history
+            )
         if summary["notice"]:
             write(summary["notice"])
+        if not summary["persons"]:
+            write(
+                _(
+                    "No demo person is on file: the data predates this demo. "
+                    "`make clean` then `make demo` seeds it anew."
+                )
+            )
         write(_("Persons on file (synthetic test identities):"))
         for person in summary["persons"]:
             write(
