@@ -29,12 +29,13 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from bureau.audit.misuse import misuse_detect
 from bureau.demo_data.history import SEED, Account, Person, Portfolio
 from bureau.demo_data.plan import Plan, Query, Upload
 from bureau.records import identity, identity_keys
 from bureau.records.fileformat.reader import COLUMNS
 from bureau.records.generator import DEFECT_CODES, corrupt_row
-from bureau.records.models import Batch, Record, Subject
+from bureau.records.models import Batch, Dispute, Record, Subject
 from bureau.records.selectors import member_contribution_changed
 from bureau.records.services.aggregate import (
     batch_subject_ids,
@@ -299,9 +300,7 @@ class HistorySeeder:
             actor=self._compliance(),
         )
 
-    def _open_dispute(self, account: Account):
-        from bureau.records.models import Dispute
-
+    def _open_dispute(self, account: Account) -> Dispute:
         record = record_of(account, self.actors.members)
         return Dispute.objects.get(record=record, status=Dispute.Status.OPEN)
 
@@ -359,9 +358,7 @@ class HistorySeeder:
         self.stats.inquiries += len(persons)
 
     def _misuse(self) -> None:
-        from bureau.audit.misuse import misuse_detect
-
-        misuse_detect()
+        misuse_detect()  # what the hourly job did at 23:05 that evening
 
 
 # The subjects' and furnishers' words: free text, as compliance would type it.
