@@ -156,6 +156,22 @@ def main() -> int:
             stop()
 
 
+def _persons_lines(seed: dict) -> list[str]:
+    """Persons on file to query: synthetic test identities, never real persons."""
+    persons = seed.get("persons") or []
+    if not persons:
+        return []
+    return [
+        "Persons on file (synthetic test identities; query them):",
+        *(
+            f"  {p['kind']:<12} {p['id_type']:<12} {p['id_number']:<20} {p['name']}"
+            for p in persons
+        ),
+        "  More: .venv/bin/python manage.py demo_persons --kind multi --count 20",
+        "",
+    ]
+
+
 def _banner(seed: dict, health: dict, log_dir: Path) -> None:
     url = f"http://{HOST}:{PORT}"
     lines = [
@@ -176,6 +192,7 @@ def _banner(seed: dict, health: dict, log_dir: Path) -> None:
         "API keys (scopes upload, query, monitor):",
         *(f"  {k['member']:<8} {k['key']}" for k in seed["keys"]),
         "",
+        *_persons_lines(seed),
         "Try:",
         f"  curl -H 'Authorization: Bearer {seed['keys'][0]['key']}' \\",
         f"       {url}/api/v1/members/me/",

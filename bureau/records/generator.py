@@ -32,8 +32,10 @@ from bureau.records.identity import resident_id_check_char, uscc_check_char
 __all__ = (
     "DEFECT_CODES",
     "GeneratorConfig",
+    "corrupt_row",
     "iter_rows",
     "iter_rows_with_defects",
+    "synthetic_people",
     "write_file",
     "write_member_files",
 )
@@ -199,6 +201,14 @@ class _People:
 
     def _pick(self, chars: str, n: int) -> str:
         return "".join(chars[int(self.rand() * len(chars))] for _ in range(n))
+
+
+def synthetic_people(seed: int, count: int) -> list[tuple[str, str, str, str, int]]:
+    """The first ``count`` test identities of ``seed``: (id_type, id_number, name,
+    phone, ordinal of the 18th birthday or 0). Valid checksums, distinct numbers;
+    the first ``n`` are the same whatever ``count`` (person i is always person i)."""
+    people = _People(random.Random(seed))
+    return [people.make(i) for i in range(count)]
 
 
 def _account_count(
@@ -389,6 +399,13 @@ def _corrupt(row: Row, code: str, rand: Callable[[], float], today: date) -> Row
                 day = date.fromisoformat(row[column]).toordinal() - shift
                 row[column] = date.fromordinal(day).isoformat()
     return row
+
+
+def corrupt_row(row: Row, code: str, rng: random.Random, today: date) -> Row:
+    """A copy of a valid ``row`` with exactly one defect of ``DEFECT_CODES``."""
+    if code not in DEFECT_CODES:
+        raise ValueError(f"Unknown defect {code!r}.")
+    return _corrupt(row.copy(), code, rng.random, today)
 
 
 def iter_rows(config: GeneratorConfig) -> Iterator[tuple[str, Row]]:
