@@ -530,7 +530,7 @@ class PlainProgress:
         label = self.label or self.task["description"]
         total, done = self.task["total"], self.task["completed"]
         share = min(done / total, 1.0) if total else 0.0
-        line = f"{label}: {share:.0%}" if total else f"{label}…"
+        line = f"{label}: {int(share * 100)}%" if total else f"{label}…"
         if total and self.in_bytes:
             line += f" ({_size(done)} of {_size(total)})"
         now = time.monotonic()
@@ -540,8 +540,8 @@ class PlainProgress:
                 self.shown, self.shown_at = (label, int(share * 10)), now
         else:
             step = (label, int(share * 10))
-            # A log needs neither "hashing…" nor "0%" before the first real step.
-            if step == self.shown or not total or (self.in_bytes and not done):
+            # A log gets a line per tenth of the bytes, or per new batch status.
+            if step == self.shown or not total or (self.in_bytes and not step[1]):
                 return
             sys.stderr.write(line + "\n")
             self.shown = step
