@@ -113,26 +113,35 @@ def _demo_env(data_dir: str, port: int, *, with_database: bool) -> dict[str, str
 
 def test_demo_when_port_busy_says_so_and_starts_nothing():
     data_dir = tempfile.mkdtemp(prefix="bd-")
-    with _listening() as busy:
-        port = busy.getsockname()[1]
-        started = time.monotonic()
-        result = subprocess.run(
-            [sys.executable, "-m", "bureau.demo"],
-            cwd=ROOT,
-            env=_demo_env(data_dir, port, with_database=False),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-    assert result.returncode == 2, result.stderr
-    assert "Traceback" not in result.stderr + result.stdout
-    first = result.stderr.strip().splitlines()[0]
-    assert first.startswith(f"demo: port {port} on 127.0.0.1 is in use")
-    assert "choose another with BUREAU_DEMO_PORT=" in first
-    assert first.endswith(" make demo")
-    assert os.listdir(data_dir) == []  # no PostgreSQL, no Redis, no logs
-    assert time.monotonic() - started < 30
+    try:
+        with _listening() as busy:
+            port = busy.getsockname()[1]
+            started = time.monotonic()
+            process = subprocess.Popen(
+                [sys.executable, "-m", "bureau.demo"],
+                cwd=ROOT,
+                env=_demo_env(data_dir, port, with_database=False),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                start_new_session=True,
+            )
+            try:
+                stdout, stderr = process.communicate(timeout=60)
+            finally:
+                if process.poll() is None:  # it went on: stop all it started
+                    os.killpg(process.pid, signal.SIGINT)
+                    process.communicate(timeout=60)
+        assert process.returncode == 2, stderr
+        assert "Traceback" not in stderr + stdout
+        first = stderr.strip().splitlines()[0]
+        assert first.startswith(f"demo: port {port} on 127.0.0.1 is in use")
+        assert "choose another with BUREAU_DEMO_PORT=" in first
+        assert first.endswith(" make demo")
+        assert os.listdir(data_dir) == []  # no PostgreSQL, no Redis, no logs
+        assert time.monotonic() - started < 30
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def _process_group_alive(pgid: int) -> bool:
