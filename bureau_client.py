@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Bureau uploader: send a furnishing file to the Bureau API and wait for the result.
 
-One file, standard library plus `rich` (``pip install rich``); copy it anywhere::
+One file, Python 3.8 or later, standard library only; copy it anywhere. With `rich`
+installed (``pip install rich``) progress shows as bars, without it as plain lines::
 
     python bureau_client.py upload records.csv --url https://bureau.example --key bk_…
     python bureau_client.py status 42
@@ -17,7 +18,8 @@ after a lost connection, returns the batch already created instead of a new one.
 Exit codes: 0 completed without rejected rows; 1 completed with rejected rows (they
 are written to ``<file>.errors.csv``); 2 the batch failed or the bureau refused the
 file or the request; 3 network or usage error (connection refused, timeout, bad
-arguments); 130 interrupted (the batch goes on on the server).
+arguments); 4 this Python lacks a module the command needs (``ssl``, for an https
+URL); 130 interrupted (the batch goes on on the server).
 
 Progress and tables go to stderr. stdout gets the batch id as its last line, or with
 ``--quiet`` only the final batch as JSON.
@@ -37,7 +39,6 @@ import os
 import platform
 import random
 import secrets
-import ssl
 import sys
 import time
 import unicodedata
@@ -49,7 +50,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 __version__ = "1.0"
 
-try:
+try:  # optional: bars and tables; plain lines without it
     from rich.console import Console
     from rich.markup import escape
     from rich.progress import (
@@ -63,13 +64,14 @@ try:
         TransferSpeedColumn,
     )
     from rich.table import Table
-except ImportError:  # pragma: no cover - reported by main()
+except ImportError:
     Console = None  # type: ignore[assignment,misc]
 
 EXIT_OK = 0
 EXIT_REJECTED_ROWS = 1
 EXIT_REFUSED = 2
 EXIT_NETWORK = 3
+EXIT_MISSING_MODULE = 4
 EXIT_INTERRUPTED = 130
 
 FINAL_STATUSES = ("completed", "completed_with_errors", "failed")
@@ -113,6 +115,23 @@ class UsageError(ClientError):
 
 class NetworkError(ClientError):
     exit_code = EXIT_NETWORK
+
+
+class MissingModule(ClientError):
+    """This Python was built without a module the command needs."""
+
+    exit_code = EXIT_MISSING_MODULE
+
+
+def _ssl_context() -> Any:
+    try:
+        import ssl
+    except ImportError as exc:
+        raise MissingModule(
+            "this Python has no 'ssl' module, needed for https URLs: use a Python "
+            "built with OpenSSL (your system's python3 package has it)"
+        ) from exc
+    return ssl.create_default_context()
 
 
 class Retryable(NetworkError):
@@ -245,7 +264,7 @@ class Api:
             proxy = urllib.request.getproxies().get(self.scheme)
             if proxy and urllib.request.proxy_bypass(self.host):
                 proxy = None
-        context = ssl.create_default_context() if self.scheme == "https" else None
+        context = _ssl_context() if self.scheme == "https" else None
         if not proxy:
             if context is not None:
                 conn = http.client.HTTPSConnection(
@@ -446,46 +465,163 @@ def multipart_body(
 
 
 # -------------------------------------------------------------------------- output
+# A message is a sequence of parts: text, or (text, style) shown in that rich style
+# (plain text without rich). Server text is passed through _clean() first.
+Part = Any
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return ""  # pragma: no cover - the loop always returns
+
+
+class PlainProgress:
+    """The few calls of rich's Progress used here, as plain lines on stderr:
+    rewritten in place on a terminal, else one line per tenth done or new status
+    (so that a log stays short)."""
+
+    def __init__(self, label: str | None, *, in_bytes: bool, disabled: bool) -> None:
+        self.label = label  # None: show the task's description
+        self.in_bytes = in_bytes
+        self.disabled = disabled
+        self.tty = sys.stderr.isatty()
+        self.task: dict[str, Any] = {}
+        self.shown: tuple[str, int] | None = None
+        self.shown_at = 0.0
+
+    def __enter__(self) -> PlainProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.task and exc[0] is None:
+            self._show(final=True)
+        if self.tty and self.shown is not None and not self.disabled:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+    def add_task(self, description: str, total: float | None = None) -> int:
+        self.task = {"description": description, "total": total, "completed": 0.0}
+        self._show()
+        return 0
+
+    def advance(self, task: int, amount: float) -> None:
+        self.task["completed"] += amount
+        self._show()
+
+    def reset(self, task: int, total: float | None = None) -> None:
+        self.task.update(total=total, completed=0.0)
+        self._show()
+
+    def update(
+        self, task: int, completed: float | None = None, description: str | None = None
+    ) -> None:
+        if completed is not None:
+            self.task["completed"] = completed
+        if description is not None:
+            self.task["description"] = description
+        self._show()
+
+    def _show(self, final: bool = False) -> None:
+        if self.disabled:
+            return
+        label = self.label or self.task["description"]
+        total, done = self.task["total"], self.task["completed"]
+        share = min(done / total, 1.0) if total else 0.0
+        line = f"{label}: {int(share * 100)}%" if total else f"{label}…"
+        if total and self.in_bytes:
+            line += f" ({_size(done)} of {_size(total)})"
+        now = time.monotonic()
+        if self.tty:
+            if final or now - self.shown_at >= 0.2 or self.shown is None:
+                sys.stderr.write("\r\x1b[K" + line)
+                self.shown, self.shown_at = (label, int(share * 10)), now
+        else:
+            step = (label, int(share * 10))
+            # A log gets a line per tenth of the bytes, or per new batch status.
+            if step == self.shown or not total or (self.in_bytes and not step[1]):
+                return
+            sys.stderr.write(line + "\n")
+            self.shown = step
+        sys.stderr.flush()
+
+
 class Ui:
+    """Messages, progress and the batch table on stderr, with rich when it is
+    installed. Errors are shown even with --quiet; progress and tables are not."""
+
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
-        # Errors are shown even with --quiet; progress and tables are not.
-        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
-        self.out = Console(stderr=True, highlight=False, soft_wrap=True, quiet=quiet)
+        self.rich = Console is not None
+        if self.rich:
+            self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+            self.out = Console(
+                stderr=True, highlight=False, soft_wrap=True, quiet=quiet
+            )
 
-    def say(self, message: str) -> None:
-        self.out.print(message)
+    def _line(self, *parts: Part, always: bool = False) -> None:
+        if self.quiet and not always:
+            return
+        if self.rich:
+            self.err.print(
+                "".join(
+                    escape(str(p)) if not isinstance(p, tuple) else
+                    f"[{p[1]}]{escape(str(p[0]))}[/]"
+                    for p in parts
+                )
+            )  # fmt: skip
+        else:
+            text = "".join(str(p[0] if isinstance(p, tuple) else p) for p in parts)
+            sys.stderr.write(text + "\n")
+            sys.stderr.flush()
+
+    def say(self, *parts: Part) -> None:
+        self._line(*parts)
 
     def warn(self, message: str) -> None:
-        self.err.print(f"[yellow]warning:[/] {escape(message)}")
+        self._line(("warning:", "yellow"), " ", message, always=True)
 
     def error(self, message: str) -> None:
-        self.err.print(f"[bold red]error:[/] {escape(message)}")
+        self._line(("error:", "bold red"), " ", message, always=True)
 
     def problem(self, exc: Refused) -> None:
         problem = exc.problem
-        self.err.print(
-            f"[bold red]refused[/] (HTTP {exc.status}): "
-            f"[bold]{escape(_clean(problem.get('code', 'error')))}[/]"
-        )
+        self._line(
+            ("refused", "bold red"), f" (HTTP {exc.status}): ",
+            (_clean(problem.get("code", "error")), "bold"), always=True,
+        )  # fmt: skip
         if problem.get("detail"):
-            self.err.print("  " + escape(_clean(problem["detail"])))
+            self._line("  " + _clean(problem["detail"]), always=True)
         errors = problem.get("errors") or {}
         if isinstance(errors, dict):
             for field, messages in errors.items():
                 if not isinstance(messages, list):
                     messages = [messages]
                 for message in messages[:50]:
-                    self.err.print(
-                        f"  [cyan]{escape(_clean(field, 80))}[/]: "
-                        f"{escape(_clean(message))}"
-                    )
+                    self._line(
+                        "  ", (_clean(field, 80), "cyan"), ": " + _clean(message),
+                        always=True,
+                    )  # fmt: skip
                 if len(messages) > 50:
-                    self.err.print(f"  … and {len(messages) - 50} more")
+                    self._line(f"  … and {len(messages) - 50} more", always=True)
         if problem.get("request_id"):
-            self.err.print(f"  request id: {escape(_clean(problem['request_id']))}")
+            self._line(f"  request id: {_clean(problem['request_id'])}", always=True)
 
-    def progress(self, *columns: Any) -> Progress:
+    def progress(self, kind: str) -> Any:
+        """A progress display for `kind`: hash, upload (bytes) or wait (a batch)."""
+        if not self.rich:
+            label = {"hash": "hashing", "upload": "uploading"}.get(kind)
+            return PlainProgress(label, in_bytes=kind != "wait", disabled=self.quiet)
+        columns = {
+            "hash": (TextColumn("hashing"), BarColumn(), DownloadColumn(),
+                     TimeRemainingColumn()),
+            "upload": (TextColumn("uploading"), BarColumn(), DownloadColumn(),
+                       TransferSpeedColumn(), TimeRemainingColumn()),
+            "wait": (TextColumn("{task.description}"), BarColumn(),
+                     TaskProgressColumn(), TimeElapsedColumn()),
+        }[kind]  # fmt: skip
         return Progress(*columns, console=self.out, disable=self.quiet)
 
     def table(self, batch: dict[str, Any]) -> None:
@@ -495,33 +631,39 @@ class Ui:
             "completed_with_errors": "yellow",
             "failed": "red",
         }.get(status, "white")
-        title = f"Batch [bold]{batch.get('id')}[/]: [{colour}]{escape(status)}[/]"
+        title: list[Part] = ["Batch ", (str(batch.get("id")), "bold"), ": "]
+        title.append((status, colour))
         if batch.get("validate_only"):
-            title += " (validate only: nothing was written)"
-        self.out.print(title)
-        table = Table(show_header=False)
-        table.add_column("What")
-        table.add_column("Count", justify="right")
-        for field, label in COUNTS:
-            value = batch.get(field)
-            style = "red" if field == "rows_rejected" and value else ""
-            table.add_row(label, f"[{style}]{value}[/]" if style else str(value))
+            title.append(" (validate only: nothing was written)")
+        self._line(*title)
+        rows = [(label, str(batch.get(field)), field) for field, label in COUNTS]
         duration = batch.get("duration_seconds")
-        table.add_row("Duration", "–" if duration is None else f"{duration:.1f} s")
-        self.out.print(table)
+        rows.append(
+            ("Duration", "–" if duration is None else f"{duration:.1f} s", "duration")
+        )
+        if self.rich:
+            table = Table(show_header=False)
+            table.add_column("What")
+            table.add_column("Count", justify="right")
+            for label, value, field in rows:
+                red = field == "rows_rejected" and batch.get(field)
+                table.add_row(label, f"[red]{value}[/]" if red else value)
+            self.out.print(table)
+        else:
+            for label, value, _ in rows:
+                self._line(f"  {label:<18}{value:>10}")
         if batch.get("failure_reason"):
-            self.err.print(
-                f"[bold red]failure:[/] {escape(_clean(batch['failure_reason']))}"
-            )
+            self._line(
+                ("failure:", "bold red"), " " + _clean(batch["failure_reason"]),
+                always=True,
+            )  # fmt: skip
 
 
 # ------------------------------------------------------------------------- commands
 def file_sha256(path: str, ui: Ui) -> str:
     digest = hashlib.sha256()
     size = os.path.getsize(path)
-    with ui.progress(
-        TextColumn("hashing"), BarColumn(), DownloadColumn(), TimeRemainingColumn()
-    ) as progress:
+    with ui.progress("hash") as progress:
         task = progress.add_task("hash", total=size)
         with open(path, "rb") as handle:
             while block := handle.read(1 << 20):
@@ -547,13 +689,7 @@ def upload_file(api: Api, args: argparse.Namespace, ui: Ui) -> tuple[dict, bool]
         if args.validate_only:  # a check must not stand in for the real upload
             key += "-validate"
     deadline = time.monotonic() + args.timeout
-    with ui.progress(
-        TextColumn("uploading"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-    ) as progress:
+    with ui.progress("upload") as progress:
         task = progress.add_task("upload", total=None)
 
         def sent(n: int) -> None:
@@ -592,12 +728,7 @@ def get_batch(api: Api, batch_id: Any, *, deadline: float, ui: Ui) -> dict:
 
 def wait_for_batch(api: Api, batch: dict, args: argparse.Namespace, ui: Ui) -> dict:
     deadline = time.monotonic() + args.timeout
-    with ui.progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-    ) as progress:
+    with ui.progress("wait") as progress:
         task = progress.add_task(_clean(batch["status"]), total=1.0)
         while True:
             progress.update(
@@ -656,12 +787,12 @@ def cmd_upload(api: Api, args: argparse.Namespace, ui: Ui) -> int:
         raise UsageError(f"no such file: {args.file}")
     batch, created = upload_file(api, args, ui)
     if created:
-        ui.say(f"Accepted as batch [bold]{batch['id']}[/].")
+        ui.say("Accepted as batch ", (str(batch["id"]), "bold"), ".")
     else:
         ui.say(
-            f"This file was already uploaded: batch [bold]{batch['id']}[/] "
-            f"(received {escape(_clean(batch.get('received_at', '?')))})."
-        )
+            "This file was already uploaded: batch ", (str(batch["id"]), "bold"),
+            f" (received {_clean(batch.get('received_at', '?'))}).",
+        )  # fmt: skip
     if args.no_wait:
         finish(batch, ui, args)
         return EXIT_OK
@@ -672,8 +803,7 @@ def cmd_upload(api: Api, args: argparse.Namespace, ui: Ui) -> int:
         try:
             save_errors(api, batch["id"], target)
             ui.say(
-                f"{batch['rows_rejected']} rejected rows written to "
-                f"[bold]{escape(target)}[/]"
+                f"{batch['rows_rejected']} rejected rows written to ", (target, "bold")
             )
         except (ClientError, OSError) as exc:
             ui.warn(
@@ -710,7 +840,7 @@ def cmd_errors(api: Api, args: argparse.Namespace, ui: Ui) -> int:
             ui.warn(f"{exc}; retrying in {wait:.1f}s")
             time.sleep(wait)
     if args.out != "-":
-        ui.say(f"Rejected rows written to [bold]{escape(args.out)}[/]")
+        ui.say("Rejected rows written to ", (args.out, "bold"))
     return EXIT_OK
 
 
@@ -726,7 +856,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="bureau-upload",
         description="Upload furnishing files to the Bureau and follow their ingest.",
         epilog="Exit codes: 0 ok; 1 rejected rows; 2 failed or refused; "
-        "3 network or usage error.",
+        "3 network or usage error; 4 a module this Python lacks (ssl).",
     )
     parser.add_argument("--version", action="version", version=__version__)
     common = argparse.ArgumentParser(add_help=False)
@@ -802,9 +932,6 @@ def _positive(value: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    if Console is None:
-        sys.stderr.write("bureau-upload needs the 'rich' package: pip install rich\n")
-        return EXIT_NETWORK
     parser = build_parser()
     args = parser.parse_args(argv)
     ui = Ui(quiet=args.quiet)

@@ -1,10 +1,14 @@
 """The member uploader (`python -m bureau.client`) as a real subprocess against a
-live server and a real Celery worker: exit codes, stdout, errors file, idempotency."""
+live server and a real Celery worker: exit codes, stdout, errors file, idempotency;
+and `python3 bureau_client.py` as members run it: a bare Python, without `rich`,
+on every Python version the file claims (3.8 or later)."""
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,18 +20,24 @@ from bureau.records.models import Batch
 from tests.records.helpers import ID_BAD_CHECKSUM, csv_bytes, good_row
 
 ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = str(ROOT / "bureau_client.py")
+CLAIMED_MINORS = range(8, 14)  # Python 3.8 to 3.13, as bureau_client.py says
 pytestmark = pytest.mark.celery_worker
 
 
-def _client(*args: str) -> subprocess.CompletedProcess:
+def _client(*args: str, python: tuple[str, ...] | None = None):
+    """The uploader in a subprocess: `python -m bureau.client` in this virtualenv,
+    or the given interpreter command running bureau_client.py."""
     env = {
         name: value
         for name, value in os.environ.items()
         if "proxy" not in name.lower()
         and name not in ("BUREAU_URL", "BUREAU_API_KEY", "DJANGO_SETTINGS_MODULE")
+        and not name.startswith("PYTHON")
     }
+    command = [*python, SCRIPT] if python else [sys.executable, "-m", "bureau.client"]
     return subprocess.run(
-        [sys.executable, "-m", "bureau.client", *args],
+        [*command, *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -37,10 +47,10 @@ def _client(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-def _upload(live_server, key: str, path: Path, *extra: str):
+def _upload(live_server, key: str, path: Path, *extra: str, python=None):
     result = _client(
         "upload", str(path), "--url", live_server.url, "--key", key,
-        "--poll-interval", "0.2", "--timeout", "30", *extra,
+        "--poll-interval", "0.2", "--timeout", "30", *extra, python=python,
     )  # fmt: skip
     assert key not in result.stdout + result.stderr  # never print the key
     return result
@@ -146,3 +156,90 @@ def test_upload_when_bureau_unreachable_exits_3(tmp_path):
     assert result.returncode == 3
     assert "cannot reach http://127.0.0.1:9" in result.stderr
     assert "bk_abc_secret" not in result.stderr
+
+
+# -- bureau_client.py on a bare Python ------------------------------------------------
+
+# -S: no site-packages, so no `rich` (nor anything else pip installed).
+BARE = (sys.executable, "-S")
+
+
+def test_upload_when_rich_missing_shows_plain_progress_and_exits_1(
+    celery_worker, live_server, acme_key, tmp_path
+):
+    _, key = acme_key
+    rows = [good_row(), good_row(account_no="X", id_number=ID_BAD_CHECKSUM)]
+    path = _file(tmp_path, rows)
+    result = _upload(live_server, key, path, python=BARE)
+    assert result.returncode == 1, result.stderr
+    batch_id = int(result.stdout.strip().splitlines()[-1])
+    batch = Batch.objects.get(pk=batch_id)
+    assert batch.status == "completed_with_errors"
+    err = result.stderr
+    assert "needs the 'rich'" not in err and "[bold" not in err and "[/]" not in err
+    assert "hashing: 100%" in err and "uploading: 100%" in err
+    assert f"Accepted as batch {batch_id}." in err
+    assert f"Batch {batch_id}: completed_with_errors" in err
+    assert any(line.split() == ["Rejected", "1"] for line in err.splitlines()), (
+        err
+    )  # the counts table, as plain lines
+    assert f"1 rejected rows written to {path}.errors.csv" in err
+    assert "110105********0021" in Path(f"{path}.errors.csv").read_text("utf-8-sig")
+
+
+def test_upload_when_rich_missing_and_quiet_prints_only_the_batch(
+    celery_worker, live_server, acme_key, tmp_path
+):
+    _, key = acme_key
+    result = _upload(
+        live_server, key, _file(tmp_path, [good_row()]), "--quiet", python=BARE
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert json.loads(result.stdout)["status"] == "completed"
+
+
+def _python(minor: int) -> str | None:
+    """An interpreter of Python 3.<minor> on this machine: on PATH or under pyenv."""
+    root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+    candidates = [shutil.which(f"python3.{minor}")]
+    candidates += sorted(glob.glob(f"{root}/versions/3.{minor}.*/bin/python3.{minor}"))
+    for candidate in filter(None, candidates):
+        probe = subprocess.run(
+            [candidate, "-c", "import sys; print(sys.version_info[1])"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if probe.returncode == 0 and probe.stdout.strip() == str(minor):
+            return candidate
+    return None
+
+
+@pytest.mark.parametrize("minor", CLAIMED_MINORS, ids=lambda m: f"python3.{m}")
+def test_upload_runs_on_each_claimed_python(
+    minor, celery_worker, live_server, acme_key, tmp_path
+):
+    python = _python(minor)
+    if python is None:
+        pytest.skip(f"no Python 3.{minor} on this machine (pyenv install 3.{minor})")
+    _, key = acme_key
+    path = _file(tmp_path, [good_row(account_no=f"ACC-{minor}")])
+    result = _upload(live_server, key, path, python=(python, "-S"))
+    assert result.returncode == 0, result.stderr
+    batch = Batch.objects.get(pk=int(result.stdout.strip().splitlines()[-1]))
+    assert batch.status == "completed" and batch.records_created == 1
+
+
+def test_https_when_python_has_no_ssl_exits_4_saying_so(tmp_path):
+    no_ssl = (
+        "import runpy, sys; sys.modules['ssl'] = None; sys.argv = sys.argv[1:]; "
+        "runpy.run_path(sys.argv[0], run_name='__main__')"
+    )
+    result = _client(
+        "upload", str(_file(tmp_path, [good_row()])), "--key", "bk_abc_secret",
+        "--url", "https://127.0.0.1:9", "--timeout", "1",
+        python=(sys.executable, "-S", "-c", no_ssl),
+    )  # fmt: skip
+    assert result.returncode == 4, result.stderr
+    assert "no 'ssl' module" in result.stderr and "Traceback" not in result.stderr

@@ -13,7 +13,10 @@ from urllib.parse import urlparse
 import pytest
 
 CHROMIUM = os.environ.get("BUREAU_CHROMIUM", "/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+# Screenshots go where git does not look (`.data/` is ignored): a test run must
+# not rewrite the README's pictures. `make screenshots` refreshes those from here.
+DEFAULT_SCREENSHOTS = ".data/screenshots"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 # Browser tests run the live server in a thread; Django's async-unsafe guard would
@@ -72,9 +75,15 @@ def login(page, live_server):
     return do_login
 
 
+def screenshot_dir() -> Path:
+    """BUREAU_SCREENSHOTS (relative to the repository), else .data/screenshots."""
+    return ROOT / os.environ.get("BUREAU_SCREENSHOTS", DEFAULT_SCREENSHOTS)
+
+
 def screenshot(page, name: str) -> Path:
-    """Save a screenshot under docs/screenshots/ (the README shows the main ones)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
+    """Save a full-page screenshot as <screenshot_dir>/<name>.png."""
+    directory = screenshot_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
