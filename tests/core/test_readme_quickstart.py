@@ -19,12 +19,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command, get_commands
+from django.core.management import call_command
 
-from bureau.records.services.aggregate import profiles_rebuild
-from members.models import Member
 from tests.core.processes import database_env
-from tests.records.helpers import csv_bytes, days_ago, good_row, ingest
 
 ROOT = Path(__file__).resolve().parents[2]
 MARKER = "<!-- quick start"
@@ -82,24 +79,6 @@ def script(commands: list[str]) -> str:
             f"echo '::quickstart failed {n}::' $rc; exit 100; }}",
         ]
     return "\n".join(lines) + "\n"
-
-
-def _stand_in_for_demo_persons(commands: list[str]) -> list[str]:
-    """Until `manage.py demo_persons` exists, the block's call to it is replaced by
-    the line it prints, for a blacklisted person furnished here through the same
-    services the demo uses. Once it exists, the README's command runs as written."""
-    if "demo_persons" in get_commands():
-        return commands
-    member = Member.objects.get(code="anxin")
-    row = good_row(
-        account_no="QS-1", status="default", days_overdue="200",
-        first_delinquency_on=days_ago(230), id_number="11010519491231002X",
-        name="张三",
-    )  # fmt: skip
-    ingest(member, csv_bytes([row]), filename="quickstart-person.csv")
-    profiles_rebuild()
-    line = f"echo 'resident_id {row['id_number']} {row['name']}'"
-    return [PERSONS_COMMAND.sub(line, command) for command in commands]
 
 
 def _workdir(tmp_path: Path) -> Path:
@@ -177,7 +156,6 @@ def test_readme_quickstart_runs_as_written_right_after_the_demo(
 ):
     call_command("seed_demo", verbosity=0)  # what `make demo` made: batches 1-3 …
     commands = split_commands(quickstart_block((ROOT / "README.md").read_text()))
-    commands = _stand_in_for_demo_persons(commands)
     work = _workdir(tmp_path)
     port = int(live_server.url.rsplit(":", 1)[1])
 
