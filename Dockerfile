@@ -1,9 +1,8 @@
 # Bureau: one image for web (gunicorn), Celery worker, Celery beat and one-shot
 # management commands. Configuration comes from the environment (see .env.example).
 #
-# Debian release pinned (trixie) so the apt package names below and the
-# postgresql-client major version (17, able to dump a PostgreSQL 16 server) do
-# not change under us when the `python:3.11-slim` tag moves.
+# Debian release pinned (trixie) so the apt package names below do not change
+# under us when the `python:3.11-slim` tag moves.
 FROM python:3.11-slim-trixie
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -13,7 +12,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # WeasyPrint (PDF reports) loads Pango, HarfBuzz and fontconfig at runtime;
 # fonts-noto-cjk gives it the Chinese glyphs, and `fontconfig` + fc-cache build
 # the system font cache once here instead of in every process. postgresql-client:
-# pg_dump/psql for operators.
+# psql for operators (Debian's is 17: dumps are taken with the postgres
+# container's own pg_dump, which matches the PostgreSQL 18 server).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         libpango-1.0-0 \

