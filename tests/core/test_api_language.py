@@ -394,3 +394,41 @@ def test_streamed_answer_when_read_after_the_view_is_in_the_asked_language():
         body = b"".join(response.streaming_content).decode()
     assert body == "部分字段无效。" * 2
     assert response["Content-Language"] == "zh-hans"
+
+
+def _django_csrf_reasons() -> list[str]:
+    """Every reason Django's CSRF check gives (django/middleware/csrf.py)."""
+    from django.middleware import csrf
+
+    middleware = csrf.CsrfViewMiddleware(lambda request: None)
+    sources = ["POST", "HTTP_X_CSRFTOKEN"]
+    problems = [csrf.REASON_INCORRECT_LENGTH, csrf.REASON_INVALID_CHARACTERS]
+    return [
+        csrf.REASON_BAD_ORIGIN % "https://evil.example",
+        csrf.REASON_NO_REFERER,
+        csrf.REASON_BAD_REFERER % "https://evil.example/",
+        csrf.REASON_MALFORMED_REFERER,
+        csrf.REASON_INSECURE_REFERER,
+        csrf.REASON_NO_CSRF_COOKIE,
+        csrf.REASON_CSRF_TOKEN_MISSING,
+        *(f"CSRF cookie {problem}." for problem in problems),
+        *(
+            middleware._bad_token_message(problem, source)
+            for problem in [*problems, "incorrect"]
+            for source in sources
+        ),
+    ]
+
+
+@pytest.mark.parametrize("reason", _django_csrf_reasons())
+def test_csrf_refusal_when_asked_in_chinese_translates_djangos_reason(reason):
+    from bureau.core.errors import csrf_detail
+
+    with translation.override("en"):
+        assert csrf_detail(reason) == f"CSRF check failed: {reason}"
+    with translation.override("zh-hans"):
+        detail = csrf_detail(reason)
+    words = re.sub(
+        r"https://\S+|'X-Csrftoken'|CSRF|Cookie|Origin|Referer|POST|HTTP", "", detail
+    )
+    assert HAN.search(detail) and not re.search(r"[A-Za-z]", words), detail
