@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from django.conf import settings
@@ -46,7 +47,8 @@ def _literal(call: ast.Call, index: int | None) -> str | None:
     )
 
 
-def marked_strings() -> list[Marked]:
+@cache  # read once for both tests
+def marked_strings() -> tuple[Marked, ...]:
     root = Path(settings.BASE_DIR)
     found = []
     for package in PACKAGES:
@@ -73,10 +75,10 @@ def marked_strings() -> list[Marked]:
                         where=f"{path.relative_to(root)}:{node.lineno}",
                     )
                 )
-    return found
+    return tuple(found)
 
 
-def untranslated(marks: list[Marked], language: str) -> list[Marked]:
+def untranslated(marks: tuple[Marked, ...], language: str) -> list[Marked]:
     missing = []
     with translation.override(language):
         for mark in marks:
