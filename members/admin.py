@@ -4,6 +4,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext
 
 from bureau.audit.services import IDENTITY_REFUSED, contains_identity
 from bureau.core.errors import BureauError
@@ -24,7 +25,7 @@ def _without_identity(text: str) -> str:
     """Codes, usernames and key names are in audit events as they are: refuse
     the ones shaped like an identity number or phone (the services do too)."""
     if text and contains_identity(text):
-        raise forms.ValidationError(IDENTITY_REFUSED)
+        raise forms.ValidationError(gettext(IDENTITY_REFUSED))
     return text
 
 

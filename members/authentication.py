@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 
+from django.utils.translation import gettext as _
 from rest_framework import authentication
 from rest_framework.exceptions import AuthenticationFailed
 
@@ -52,28 +53,28 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None  # not ours: session auth may still apply
         if len(header) != 2:
-            self._fail(request, "invalid_key", "Malformed Authorization header.")
+            self._fail(request, "invalid_key", _("Malformed Authorization header."))
         try:
             parsed = keys.parse_key(header[1].decode("ascii"))
         except UnicodeDecodeError:
             parsed = None
         if parsed is None:
-            self._fail(request, "invalid_key", "The API key is not valid.")
+            self._fail(request, "invalid_key", _("The API key is not valid."))
         # Cached by prefix; revoking, rotating and suspending invalidate the entry.
         key = keycache.get_key(parsed.prefix)
         # Same answer for unknown prefix and wrong secret: nothing to learn by probing.
         if key is None or not keys.secret_matches(parsed.secret, key.secret_hash):
-            self._fail(request, "invalid_key", "The API key is not valid.")
+            self._fail(request, "invalid_key", _("The API key is not valid."))
         if key.is_revoked:
-            self._fail(request, "key_revoked", "This API key has been revoked.", key)
+            self._fail(request, "key_revoked", _("This API key has been revoked."), key)
         if key.is_expired():
-            self._fail(request, "key_expired", "This API key has expired.", key)
+            self._fail(request, "key_expired", _("This API key has expired."), key)
         if not _address_allowed(client_ip(request), key.allowed_networks):
             self._audit_refusal(request, "address_not_allowed", key)
-            raise ApiForbidden("This API key may not be used from this address.")
+            raise ApiForbidden(_("This API key may not be used from this address."))
         if not key.member.is_active:
             raise ApiForbidden(
-                "Your member platform is suspended.", code="member_suspended"
+                _("Your member platform is suspended."), code="member_suspended"
             )
         api_key_touch(key=key)
         return KeyPrincipal(key), key

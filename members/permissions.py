@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from rest_framework.permissions import BasePermission
 
 from bureau.core.errors import ApiForbidden
@@ -31,18 +32,19 @@ class RoleOrScope(BasePermission):
         member = getattr(user, "member", None)
         if member is not None and not member.is_active:
             raise ApiForbidden(
-                "Your member platform is suspended.", code="member_suspended"
+                _("Your member platform is suspended."), code="member_suspended"
             )
         if isinstance(user, KeyPrincipal):
             scope = getattr(view, "required_scope", None)
             if scope is None:
-                raise ApiForbidden("API keys cannot use this endpoint.")
+                raise ApiForbidden(_("API keys cannot use this endpoint."))
             if scope != ANY_SCOPE and scope not in user.api_key.scopes:
                 raise ApiForbidden(
-                    f"This key lacks the '{scope}' scope.", code="scope_missing"
+                    _("This key lacks the '%(scope)s' scope.") % {"scope": scope},
+                    code="scope_missing",
                 )
             return True
         roles = getattr(view, "allowed_roles", ())
         if user.is_superuser or user.role in roles:
             return True
-        raise ApiForbidden("Your role does not allow this action.")
+        raise ApiForbidden(_("Your role does not allow this action."))

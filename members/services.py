@@ -13,6 +13,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bureau.audit.services import AuditDetailsError, audit_record, refuse_identity
 from bureau.core.errors import Conflict, ValidationFailed
@@ -29,7 +30,12 @@ def member_create(
 ) -> Member:
     if kind not in Member.Kind.values:
         raise ValidationFailed(
-            errors={"kind": [f"Must be one of: {', '.join(Member.Kind.values)}."]}
+            errors={
+                "kind": [
+                    _("Must be one of: %(choices)s.")
+                    % {"choices": ", ".join(Member.Kind.values)}
+                ]
+            }
         )
     # A code is in every audit event about the member: no identity-shaped ones
     # (an all-digit 15-figure registration number would look like one).
@@ -45,7 +51,9 @@ def member_create(
                 details={"code": code, "kind": kind},
             )
     except IntegrityError as exc:
-        raise Conflict(f"A member with code '{code}' already exists.") from exc
+        raise Conflict(
+            _("A member with code '%(code)s' already exists.") % {"code": code}
+        ) from exc
     return member
 
 
@@ -53,7 +61,11 @@ def _clean_reason(reason: str | None) -> str:
     reason = (reason or "").strip()
     if not reason or len(reason) > REASON_MAX:
         raise ValidationFailed(
-            errors={"reason": [f"Give a reason (1–{REASON_MAX} characters)."]}
+            errors={
+                "reason": [
+                    _("Give a reason (1–%(max)s characters).") % {"max": REASON_MAX}
+                ]
+            }
         )
     return reason
 
@@ -82,7 +94,9 @@ def _member_set_status(
                 keycache.forget_member(member.pk)
     except AuditDetailsError as exc:
         raise ValidationFailed(
-            errors={"reason": ["Leave identity numbers and phones out of the reason."]}
+            errors={
+                "reason": [_("Leave identity numbers and phones out of the reason.")]
+            }
         ) from exc
     member.refresh_from_db(fields=["status", "status_reason"])
     return member
@@ -124,13 +138,24 @@ def user_create(
     """Create a login. Returns the user and the generated password (None if given)."""
     if role not in Role.values:
         raise ValidationFailed(
-            errors={"role": [f"Must be one of: {', '.join(Role.values)}."]}
+            errors={
+                "role": [
+                    _("Must be one of: %(choices)s.")
+                    % {"choices": ", ".join(Role.values)}
+                ]
+            }
         )
     if role in MEMBER_ROLES and member is None:
-        raise ValidationFailed(errors={"member": [f"Role '{role}' needs a member."]})
+        raise ValidationFailed(
+            errors={"member": [_("Role '%(role)s' needs a member.") % {"role": role}]}
+        )
     if role in BUREAU_ROLES and member is not None:
         raise ValidationFailed(
-            errors={"member": [f"Role '{role}' is for bureau staff only."]}
+            errors={
+                "member": [
+                    _("Role '%(role)s' is for bureau staff only.") % {"role": role}
+                ]
+            }
         )
     refuse_identity(username=username)
     generated = None
@@ -153,14 +178,16 @@ def user_create(
                 details={"username": username, "role": role},
             )
     except IntegrityError as exc:
-        raise Conflict(f"A user named '{username}' already exists.") from exc
+        raise Conflict(
+            _("A user named '%(username)s' already exists.") % {"username": username}
+        ) from exc
     return user, generated
 
 
 def clean_expiry(expires_at: datetime | None) -> datetime | None:
     """A key's expiry as given (None: never), or a 400 when it is not ahead."""
     if expires_at is not None and expires_at <= timezone.now():
-        raise ValidationFailed(errors={"expires_at": ["Must be in the future."]})
+        raise ValidationFailed(errors={"expires_at": [_("Must be in the future.")]})
     return expires_at
 
 
@@ -172,7 +199,8 @@ def clean_networks(networks: Iterable[str]) -> list[str]:
             cleaned.append(str(ipaddress.ip_network(network.strip(), strict=False)))
         except ValueError:
             errors.append(
-                f"'{network}' is not an IP network (use CIDR, e.g. 203.0.113.0/24)."
+                _("'%(network)s' is not an IP network (use CIDR, e.g. 203.0.113.0/24).")
+                % {"network": network}
             )
     if errors:
         raise ValidationFailed(errors={"allowed_networks": errors})
@@ -193,7 +221,12 @@ def api_key_create(
     unknown = [s for s in scope_list if s not in SCOPES]
     if not scope_list or unknown:
         raise ValidationFailed(
-            errors={"scopes": [f"Choose one or more of: {', '.join(sorted(SCOPES))}."]}
+            errors={
+                "scopes": [
+                    _("Choose one or more of: %(choices)s.")
+                    % {"choices": ", ".join(sorted(SCOPES))}
+                ]
+            }
         )
     clean_expiry(expires_at)
     refuse_identity(name=name)
@@ -254,7 +287,7 @@ def api_key_rotate(
         overlap_hours = settings.BUREAU_KEY_ROTATION_OVERLAP_HOURS
     if not 0 <= overlap_hours <= 24 * 90:
         raise ValidationFailed(
-            errors={"overlap_hours": ["Between 0 and 2160 hours (90 days)."]}
+            errors={"overlap_hours": [_("Between 0 and 2160 hours (90 days).")]}
         )
     now = timezone.now()
     with transaction.atomic():
@@ -263,11 +296,11 @@ def api_key_rotate(
         # commit while holding the audit chain lock this transaction will want.
         old = ApiKey.objects.select_for_update(no_key=True).get(pk=key.pk)
         if old.is_revoked:
-            raise Conflict("A revoked key cannot be rotated; issue a new key.")
+            raise Conflict(_("A revoked key cannot be rotated; issue a new key."))
         if old.is_expired(now):
-            raise Conflict("An expired key cannot be rotated; issue a new key.")
+            raise Conflict(_("An expired key cannot be rotated; issue a new key."))
         if ApiKey.objects.filter(rotated_from=old).exists():
-            raise Conflict("This key was rotated already; rotate its successor.")
+            raise Conflict(_("This key was rotated already; rotate its successor."))
         secret = keys.new_secret()
         new = ApiKey.objects.create(
             member_id=old.member_id,

@@ -19,8 +19,10 @@ from reports.services.query import CONSENT_MAX, QueryInput
 from reports.templatetags.report_tags import ID_TYPES as ID_TYPE_LABELS
 from reports.templatetags.report_tags import PURPOSES as PURPOSE_LABELS
 
-# The service's English messages (reports/services/query.py,
-# bureau/records/identity.py), translated. Any other message is shown as sent.
+# The service's messages (reports/services/query.py, bureau/records/identity.py),
+# in the site's words. The service sends them in the active language: they are
+# found by their translation (or their English, before the service made one).
+# Any other message is shown as sent.
 SERVICE_MESSAGES = {
     "Only compliance staff may use this purpose.": _(
         "Only compliance staff may use this purpose."
@@ -135,8 +137,9 @@ class LookupForm(forms.Form):
     def add_service_errors(self, errors: dict[str, list[str]]) -> None:
         """Put the service's ValidationFailed errors on their fields (unknown keys
         become errors of the whole form)."""
+        wording = {gettext(english): text for english, text in SERVICE_MESSAGES.items()}
         for key, messages in errors.items():
             field = key if key in self.fields else None
             for message in messages:
-                text = SERVICE_MESSAGES.get(message)
+                text = wording.get(message, SERVICE_MESSAGES.get(message))
                 self.add_error(field, text if text is not None else gettext(message))

@@ -27,6 +27,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bureau.audit.misuse_sql import (
     DRIFT_SQL,
@@ -311,7 +312,7 @@ def alert_update(*, alert_id: int, actor: Any, status: str, note: str = "") -> A
     """Acknowledge or dismiss an alert (one conditional UPDATE), audited."""
     if status not in _FROM_STATUSES:
         raise ValidationFailed(
-            errors={"status": ["Must be acknowledged or dismissed."]}
+            errors={"status": [_("Must be acknowledged or dismissed.")]}
         )
     changes: dict[str, Any] = {
         "status": status,
@@ -326,9 +327,12 @@ def alert_update(*, alert_id: int, actor: Any, status: str, note: str = "") -> A
         ).update(**changes)
         alert = Alert.objects.filter(pk=alert_id).first()
         if alert is None:
-            raise NotFound("No such alert.")
+            raise NotFound(_("No such alert."))
         if not updated:
-            raise Conflict(f"The alert is {alert.status}; it cannot become {status}.")
+            raise Conflict(
+                _("The alert is %(current)s; it cannot become %(status)s.")
+                % {"current": alert.status, "status": status}
+            )
         try:
             audit_record(
                 actor=actor,
@@ -338,5 +342,5 @@ def alert_update(*, alert_id: int, actor: Any, status: str, note: str = "") -> A
                 details={"rule": alert.rule, "status": status, "note": note},
             )
         except AuditDetailsError as exc:
-            raise ValidationFailed(errors={"note": [IDENTITY_REFUSED]}) from exc
+            raise ValidationFailed(errors={"note": [_(IDENTITY_REFUSED)]}) from exc
     return alert

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from bureau.audit.chain import GENESIS_HASH, canonical_before_sequence
 from bureau.audit.checkpoints import checkpoint_sign, checkpoint_store, checkpoints_read
@@ -31,8 +32,9 @@ from bureau.core.sql import (
 # Fixed key for pg_advisory_xact_lock: "audit" chain writers take turns.
 _CHAIN_LOCK_KEY = 0x0B0EA0D17
 
-# The field error for a value refused because it looks like one of those.
-IDENTITY_REFUSED = "Must not contain identity numbers or phones."
+# The field error for a value refused because it looks like one of those: a
+# msgid, translated where the error is made (gettext(IDENTITY_REFUSED)).
+IDENTITY_REFUSED = gettext_noop("Must not contain identity numbers or phones.")
 
 
 class AuditDetailsError(ValueError):
@@ -54,7 +56,7 @@ def refuse_identity(**fields: str) -> None:
     from bureau.core.errors import ValidationFailed
 
     errors = {
-        name: [IDENTITY_REFUSED]
+        name: [gettext(IDENTITY_REFUSED)]
         for name, text in fields.items()
         if text and contains_identity(text)
     }

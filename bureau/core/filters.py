@@ -23,7 +23,7 @@ class UtcIsoDateTimeField(IsoDateTimeField):
     years (9999-12-31T23:00-05:00) is a 400, and so is an empty value."""
 
     default_error_messages = {
-        "overflow": "Date and time out of range.",
+        "overflow": _("Date and time out of range."),
         "empty": _("Give a date and time, or leave the parameter out."),
     }
 

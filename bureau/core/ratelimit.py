@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
+from django.utils.translation import gettext
 
 from bureau.core.errors import RateLimited
 
@@ -34,7 +35,9 @@ class RateCount:
         if self.count > self.limit:
             retry_after = self.period - (time.time() % self.period)
             raise RateLimited(
-                retry_after, f"Rate limit of {self.rate} exceeded; retry later."
+                retry_after,
+                gettext("Rate limit of %(rate)s exceeded; retry later.")
+                % {"rate": self.rate},
             )
 
 

@@ -3,6 +3,7 @@ only through furnished batches (and, later, disputes)."""
 
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext
 
 from bureau.core.admin import ReadOnlyAdmin
 from bureau.records.models import (
@@ -92,7 +93,9 @@ class DisputeOpenForm(forms.ModelForm):
                 record=record, status=Dispute.Status.OPEN
             ).exists()
         ):
-            raise forms.ValidationError("This record already has an open dispute.")
+            raise forms.ValidationError(
+                gettext("This record already has an open dispute.")
+            )
         return cleaned
 
 

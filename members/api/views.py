@@ -1,4 +1,5 @@
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
@@ -46,7 +47,12 @@ class MemberListView(GenericAPIView):
         status_filter = request.query_params.get("status")  # given empty: refused
         if status_filter not in (None, *Member.Status.values):
             raise ValidationFailed(
-                errors={"status": [f"One of: {', '.join(Member.Status.values)}."]}
+                errors={
+                    "status": [
+                        _("One of: %(choices)s.")
+                        % {"choices": ", ".join(Member.Status.values)}
+                    ]
+                }
             )
         page = self.paginate_queryset(members_list(status=status_filter))
         return self.get_paginated_response(MemberStaffOutput(page, many=True).data)
@@ -93,7 +99,7 @@ class MemberMeView(APIView):
     def get(self, request):
         member = actor_member(request)
         if member is None:
-            raise NotFound("Bureau staff do not belong to a member platform.")
+            raise NotFound(_("Bureau staff do not belong to a member platform."))
         body = {"member": member, "usage": member_usage(member=member)}
         return Response(MemberMeOutput(body).data)
 

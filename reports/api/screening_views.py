@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
@@ -61,7 +62,8 @@ class ScreeningListCreateView(ScreeningBaseView):
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
         if declared > settings.BUREAU_MAX_UPLOAD_BYTES + _MULTIPART_SLACK:
             raise TooLarge(
-                f"The file is larger than {settings.BUREAU_MAX_UPLOAD_BYTES} bytes."
+                _("The file is larger than %(limit)s bytes.")
+                % {"limit": settings.BUREAU_MAX_UPLOAD_BYTES}
             )
         data = ScreeningCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -97,7 +99,7 @@ class ScreeningResultsView(ScreeningBaseView):
         screening = self.get_screening(screening_id)
         fmt = request.query_params.get("format", "json")
         if fmt not in ("json", "csv"):
-            raise ValidationFailed(errors={"format": ["Must be json or csv."]})
+            raise ValidationFailed(errors={"format": [_("Must be json or csv.")]})
         audit_record(actor=request.user, action="screening.results_view", obj=screening,
                      member=screening.member_id, details={"format": fmt})  # fmt: skip
         results = screening_results(screening=screening)

@@ -1,6 +1,7 @@
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import GenericAPIView
@@ -58,10 +59,12 @@ class ReportView(APIView):
         member = actor_member(request)
         inquiry = inquiry_for_report(inquiry_id=inquiry_id, member=member)
         if inquiry is None:
-            raise NotFound("No report for this inquiry.")
+            raise NotFound(gettext("No report for this inquiry."))
         fmt = request.query_params.get("format", "json")
         if fmt not in ("json", "html", "pdf"):
-            raise ValidationFailed(errors={"format": ["Must be json, html or pdf."]})
+            raise ValidationFailed(
+                errors={"format": [gettext("Must be json, html or pdf.")]}
+            )
         audit_record(
             actor=request.user,
             action="report.view",
@@ -71,8 +74,9 @@ class ReportView(APIView):
         )
         if fmt == "json":
             return Response(inquiry.report)
-        # The page is for reading: in the language the reader chose, where the
-        # API's messages are English (bureau/core/api_middleware.py).
+        # The page is for reading, and the site links to it: in the site's
+        # language (its cookie, else Accept-Language, else zh-hans), where the
+        # API's messages follow Accept-Language alone (bureau/core/api_middleware.py).
         language = request.LANGUAGE_CODE
         with translation.override(language):
             html = render_to_string(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext, gettext_lazy
 
 from bureau.audit.services import IDENTITY_REFUSED, audit_record
 from bureau.core.context import current_request_id
@@ -41,7 +42,9 @@ CONSENT_MAX = 64
 
 class ContributionRequired(Forbidden):
     code = "contribution_required"
-    default_detail = "Your platform must furnish records to query (give-to-get)."
+    default_detail = gettext_lazy(
+        "Your platform must furnish records to query (give-to-get)."
+    )
 
 
 @dataclass(frozen=True)
@@ -64,35 +67,50 @@ def _name_hash(name: str) -> str:
     ).hexdigest()
 
 
+def identity_message(exc: identity.IdentityError) -> str:
+    """An identity check's message in the active language. The checks are pure
+    Python and speak English; their fixed messages are msgids as they are."""
+    if exc.code == "invalid_choice":
+        return gettext("Identity type is not one of %(choices)s.") % {
+            "choices": ", ".join(identity.ID_TYPES)
+        }
+    return gettext(exc.message)
+
+
 def _check_request(data: QueryInput, *, actor: Any) -> tuple[str, str]:
     errors: dict[str, list[str]] = {}
     if data.purpose not in Purpose.values:
-        errors["purpose"] = [f"Must be one of: {', '.join(Purpose.values)}."]
+        errors["purpose"] = [
+            gettext("Must be one of: %(choices)s.")
+            % {"choices": ", ".join(Purpose.values)}
+        ]
     is_compliance = getattr(actor, "role", "") == Role.COMPLIANCE
     consent = (data.consent_reference or "").strip()
     consent_optional = data.purpose in PURPOSES_WITHOUT_CONSENT and is_compliance
     if data.purpose in PURPOSES_WITHOUT_CONSENT and not is_compliance:
         errors.setdefault("purpose", []).append(
-            "Only compliance staff may use this purpose."
+            gettext("Only compliance staff may use this purpose.")
         )
     if not consent and not consent_optional:
         errors["consent_reference"] = [
-            "A consent reference is required for this purpose."
+            gettext("A consent reference is required for this purpose.")
         ]
     elif len(consent) > CONSENT_MAX:
-        errors["consent_reference"] = [f"At most {CONSENT_MAX} characters."]
+        errors["consent_reference"] = [
+            gettext("At most %(max)s characters.") % {"max": CONSENT_MAX}
+        ]
     elif identity.holds_identity(consent):
         # Stored as given on the inquiry (and the watch): never a person's number.
-        errors["consent_reference"] = [IDENTITY_REFUSED]
+        errors["consent_reference"] = [gettext(IDENTITY_REFUSED)]
     name = normalise_name(data.name or "")
     if not name or len(name) > 100:
-        errors["name"] = ["Give the person's name (1–100 characters)."]
+        errors["name"] = [gettext("Give the person's name (1–100 characters).")]
     normalized = ""
     try:
         normalized = identity.normalize_identity(data.id_type, data.id_number or "")
     except identity.IdentityError as exc:
         field = "id_type" if exc.code == "invalid_choice" else "id_number"
-        errors[field] = [exc.message]
+        errors[field] = [identity_message(exc)]
     if errors:
         raise ValidationFailed(errors=errors)
     return normalized, name
@@ -217,5 +235,5 @@ def query_answer(*, actor: Any, member: Member | None, data: QueryInput) -> dict
     """query_run for the API: a miss is a 404 (after the inquiry is recorded)."""
     _, report = query_run(actor=actor, member=member, data=data)
     if report is None:
-        raise NotFound("No matching person on file.")
+        raise NotFound(gettext("No matching person on file."))
     return report

@@ -25,6 +25,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from bureau.audit.services import IDENTITY_REFUSED, audit_record, redact_identity
 from bureau.core.errors import Forbidden, TooLarge, ValidationFailed
@@ -96,15 +97,21 @@ def _check_terms(*, purpose: str, consent_reference: str) -> str:
     errors: dict[str, list[str]] = {}
     allowed = [p for p in Purpose.values if p not in PURPOSES_WITHOUT_CONSENT]
     if purpose not in allowed:
-        errors["purpose"] = [f"Must be one of: {', '.join(allowed)}."]
+        errors["purpose"] = [
+            gettext("Must be one of: %(choices)s.") % {"choices": ", ".join(allowed)}
+        ]
     consent = (consent_reference or "").strip()
     if not consent:
-        errors["consent_reference"] = ["A consent reference is required to screen."]
+        errors["consent_reference"] = [
+            gettext("A consent reference is required to screen.")
+        ]
     elif len(consent) > CONSENT_MAX:
-        errors["consent_reference"] = [f"At most {CONSENT_MAX} characters."]
+        errors["consent_reference"] = [
+            gettext("At most %(max)s characters.") % {"max": CONSENT_MAX}
+        ]
     elif identity.holds_identity(consent):
         # Stored as given on the screening and each of its inquiries.
-        errors["consent_reference"] = [IDENTITY_REFUSED]
+        errors["consent_reference"] = [gettext(IDENTITY_REFUSED)]
     if errors:
         raise ValidationFailed(errors=errors)
     return consent
@@ -145,7 +152,7 @@ def screening_create(
 ) -> Screening:
     """Check the request and the file, store it, and queue the screening."""
     if member is None:
-        raise Forbidden("Only member platforms screen persons.")
+        raise Forbidden(gettext("Only member platforms screen persons."))
     consent = _check_terms(purpose=purpose, consent_reference=consent_reference)
     if not member_contributed_recently(
         member=member, days=settings.BUREAU_RECIPROCITY_DAYS
@@ -154,7 +161,8 @@ def screening_create(
     size = _size(handle)
     if size > settings.BUREAU_MAX_UPLOAD_BYTES:
         raise TooLarge(
-            f"The file is larger than {settings.BUREAU_MAX_UPLOAD_BYTES} bytes."
+            gettext("The file is larger than %(limit)s bytes.")
+            % {"limit": settings.BUREAU_MAX_UPLOAD_BYTES}
         )
     try:
         fmt = detect_format(filename, content_type, handle.read(_READ_BLOCK))

@@ -22,6 +22,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from bureau.audit.services import audit_record
 from bureau.core.errors import Conflict, Forbidden, NotFound
@@ -131,7 +132,7 @@ def _current_snapshot(subject: Subject) -> dict[str, Any]:
 def watch_create(*, actor: Any, member: Member | None, data: WatchInput) -> Watch:
     """Watch a person on file; a miss raises NotFound exactly like a query's."""
     if member is None:
-        raise Forbidden("Only member platforms watch persons.")
+        raise Forbidden(gettext("Only member platforms watch persons."))
     request = QueryInput(
         id_type=data.id_type,
         id_number=data.id_number,
@@ -148,11 +149,11 @@ def watch_create(*, actor: Any, member: Member | None, data: WatchInput) -> Watc
             member=member,
             details={"id_type": data.id_type},
         )
-        raise NotFound("No matching person on file.")
+        raise NotFound(gettext("No matching person on file."))
 
     user, key = actor_user_and_key(actor)
     snapshot = _current_snapshot(subject)
-    duplicate = Conflict("You already watch this person.")
+    duplicate = Conflict(gettext("You already watch this person."))
     with transaction.atomic():
         if Watch.objects.filter(
             member=member, subject=subject, deleted_at__isnull=True

@@ -43,6 +43,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from bureau.audit.services import IDENTITY_REFUSED, audit_record, contains_identity
 from bureau.core.errors import Conflict, Forbidden, ValidationFailed
@@ -99,21 +100,23 @@ def _check_url(url: str) -> str:
         parts = urlsplit(url)
         parts.port  # noqa: B018 -- raises ValueError on a bad port
     except ValueError:
-        parts, problem = None, "Not a valid URL."
+        parts, problem = None, gettext("Not a valid URL.")
     if parts is not None:
         host = (parts.hostname or "").lower()
         if parts.scheme not in ("http", "https") or not host:
-            problem = "Give an http:// or https:// URL with a host name."
+            problem = gettext("Give an http:// or https:// URL with a host name.")
         elif parts.username or parts.password:
-            problem = "Credentials in the URL are not allowed; verify the signature."
+            problem = gettext(
+                "Credentials in the URL are not allowed; verify the signature."
+            )
         elif len(url) > URL_MAX:
-            problem = f"At most {URL_MAX} characters."
+            problem = gettext("At most %(max)s characters.") % {"max": URL_MAX}
         elif contains_identity(url):
-            problem = IDENTITY_REFUSED
+            problem = gettext(IDENTITY_REFUSED)
         elif not settings.BUREAU_WEBHOOK_ALLOW_PRIVATE and (
             host == "localhost" or host.endswith(".localhost") or _private(host)
         ):
-            problem = "The URL must reach a public address."
+            problem = gettext("The URL must reach a public address.")
     if problem:
         raise ValidationFailed(errors={"url": [problem]})
     return url
@@ -148,7 +151,12 @@ def _check_events(events: list[str]) -> list[str]:
     unknown = [event for event in chosen if event not in WebhookEvent.values]
     if not chosen or unknown:
         raise ValidationFailed(
-            errors={"events": [f"Choose from: {', '.join(WebhookEvent.values)}."]}
+            errors={
+                "events": [
+                    gettext("Choose from: %(choices)s.")
+                    % {"choices": ", ".join(WebhookEvent.values)}
+                ]
+            }
         )
     return chosen
 
@@ -158,7 +166,7 @@ def webhook_create(
 ) -> tuple[Webhook, str]:
     """Register an endpoint; returns it with its secret (shown this once only)."""
     if member is None:
-        raise Forbidden("Only member platforms register webhooks.")
+        raise Forbidden(gettext("Only member platforms register webhooks."))
     errors: dict[str, list[str]] = {}
     try:
         url = _check_url(url)
@@ -178,7 +186,8 @@ def webhook_create(
         Member.objects.select_for_update(no_key=True).filter(pk=member.pk).first()
         if webhooks_of_member(member=member).count() >= MAX_WEBHOOKS_PER_MEMBER:
             raise Conflict(
-                f"At most {MAX_WEBHOOKS_PER_MEMBER} webhooks; delete one first."
+                gettext("At most %(max)s webhooks; delete one first.")
+                % {"max": MAX_WEBHOOKS_PER_MEMBER}
             )
         user, key = actor_user_and_key(actor)
         webhook = Webhook.objects.create(

@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import path
+from django.utils import translation
 from rest_framework.views import APIView
 
 from members.permissions import ANY_SCOPE, RoleOrScope
@@ -165,7 +166,9 @@ def test_csrf_refusal_when_under_api_is_json(alice):
     from bureau.core.errors import csrf_failure
 
     request = RequestFactory().post("/api/v1/schema-like/")
-    body = assert_problem_body(csrf_failure(request, "CSRF cookie not set."), 403)
+    with translation.override("en"):  # ApiMiddleware's, for a request asking none
+        response = csrf_failure(request, "CSRF cookie not set.")
+    body = assert_problem_body(response, 403)
     assert body == {**body, "code": "csrf_failed"}
     assert "CSRF cookie not set." in body["detail"]
     page = csrf_failure(RequestFactory().post("/accounts/login/"), "no cookie")

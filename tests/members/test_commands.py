@@ -5,6 +5,7 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 
 from members.keys import parse_key, secret_matches
 from members.models import ApiKey, Member, User
@@ -16,7 +17,9 @@ def run(*args, stdin: str | None = None, monkeypatch=None) -> list[str]:
     out = io.StringIO()
     if stdin is not None:
         monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-    call_command(*args, stdout=out)
+    # In English: the refusals asserted are (a command speaks the site's language).
+    with translation.override("en"):
+        call_command(*args, stdout=out)
     return out.getvalue().strip().splitlines()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
@@ -85,7 +86,7 @@ class AuditEventListView(GenericAPIView):
     def get(self, request):
         fmt = request.query_params.get("format", "json")
         if fmt not in ("json", "csv"):
-            raise ValidationFailed(errors={"format": ["Must be json or csv."]})
+            raise ValidationFailed(errors={"format": [_("Must be json or csv.")]})
         events = self.filter_queryset(self.get_queryset())  # 400 on a bad filter
         if fmt == "json":
             self.paginator.decode_cursor(request)  # 404 on a bad cursor, unread

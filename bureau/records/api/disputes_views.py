@@ -7,6 +7,7 @@ its disputes; bureau admins and auditors read. Reads of personal data are audite
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
@@ -162,7 +163,12 @@ class DisputeListCreateView(DisputeBaseView):
         wanted = request.query_params.get("status")  # given empty: refused
         if wanted is not None and wanted not in Dispute.Status.values:
             raise ValidationFailed(
-                errors={"status": [f"Must be one of {', '.join(Dispute.Status)}."]}
+                errors={
+                    "status": [
+                        _("Must be one of %(choices)s.")
+                        % {"choices": ", ".join(Dispute.Status)}
+                    ]
+                }
             )
         if member is not None:
             wanted = Dispute.Status.OPEN  # what the furnisher must act on
@@ -182,7 +188,7 @@ class DisputeListCreateView(DisputeBaseView):
         data.is_valid(raise_exception=True)
         record = Record.objects.filter(pk=data.validated_data["record_id"]).first()
         if record is None:
-            raise ValidationFailed(errors={"record_id": ["No such record."]})
+            raise ValidationFailed(errors={"record_id": [_("No such record.")]})
         dispute = dispute_open(
             record=record, claim=data.validated_data["claim"], actor=request.user
         )

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.db.models import DateField, F, Value
 from django.db.models.functions import Least
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bureau.audit.services import audit_record
 from bureau.core.errors import Conflict, Forbidden, ValidationFailed
@@ -49,7 +50,7 @@ def _role(actor: Any) -> str:
 
 def require_compliance(actor: Any) -> None:
     if not (_role(actor) == Role.COMPLIANCE or getattr(actor, "is_superuser", False)):
-        raise Forbidden("Only compliance staff may do this.")
+        raise Forbidden(_("Only compliance staff may do this."))
 
 
 # Disputes due within this many days are flagged (furnisher page, dashboard).
@@ -74,17 +75,19 @@ def dispute_open(*, record: Record, claim: str, actor: Any) -> Dispute:
     claim = (claim or "").strip()
     if not claim:
         raise ValidationFailed(
-            errors={"claim": ["Describe what the subject disputes."]}
+            errors={"claim": [_("Describe what the subject disputes.")]}
         )
     if len(claim) > CLAIM_MAX:
-        raise ValidationFailed(errors={"claim": [f"At most {CLAIM_MAX} characters."]})
+        raise ValidationFailed(
+            errors={"claim": [_("At most %(max)s characters.") % {"max": CLAIM_MAX}]}
+        )
     claim = mask_free_text(claim)  # same length: the limit still holds
     with transaction.atomic():
         # The record row lock serialises openers (the partial unique index is the
         # last line of defence).
         record = Record.objects.select_for_update().get(pk=record.pk)
         if Dispute.objects.filter(record=record, status=Dispute.Status.OPEN).exists():
-            raise Conflict("This record already has an open dispute.")
+            raise Conflict(_("This record already has an open dispute."))
         now = timezone.now()
         dispute = Dispute.objects.create(
             record=record,
@@ -125,12 +128,15 @@ def _answerer(actor: Any) -> _Answerer:
 
 def _check_furnisher(dispute: Dispute, actor: Any, who: _Answerer) -> None:
     if who.member_id is None or who.member_id != dispute.member_id:
-        raise Forbidden("Only the member that furnished the record may answer.")
+        raise Forbidden(_("Only the member that furnished the record may answer."))
     if who.key is not None:
         if "upload" not in who.key.scopes:
-            raise Forbidden("This key lacks the 'upload' scope.", code="scope_missing")
+            raise Forbidden(
+                _("This key lacks the '%(scope)s' scope.") % {"scope": "upload"},
+                code="scope_missing",
+            )
     elif _role(actor) not in (Role.MEMBER_ADMIN, Role.UPLOADER):
-        raise Forbidden("Only member admins and uploaders may answer disputes.")
+        raise Forbidden(_("Only member admins and uploaders may answer disputes."))
 
 
 def _text(value: Any) -> str:
@@ -144,8 +150,10 @@ def _correction_row(record: Record, values: dict[str, Any]) -> dict[str, str]:
     for column in values:
         if column not in CORRECTABLE:
             errors[f"values.{column}"] = [
-                "Cannot be corrected here: the account, person and name stay "
-                "as on file."
+                _(
+                    "Cannot be corrected here: the account, person and name stay "
+                    "as on file."
+                )
             ]
     if errors:
         raise ValidationFailed(errors=errors)
@@ -180,15 +188,18 @@ def _validated(record: Record, values: dict[str, Any]):
         stored = record.first_delinquency_on
         if stored is not None and (clean.first_delinquency_on or stored) > stored:
             errors["values.first_delinquency_on"] = [
-                f"{REAGING}: would move first_delinquency_on later than the date "
-                "already on file (re-aging is not allowed)."
+                _(
+                    "%(code)s: would move first_delinquency_on later than the date "
+                    "already on file (re-aging is not allowed)."
+                )
+                % {"code": REAGING}
             ]
         if clean.as_of < record.as_of:
             errors["values.as_of"] = [
-                "Must not be before the as_of of the report on file."
+                _("Must not be before the as_of of the report on file.")
             ]
     if errors:
-        raise ValidationFailed("The corrected values are invalid.", errors=errors)
+        raise ValidationFailed(_("The corrected values are invalid."), errors=errors)
     return clean
 
 
@@ -288,7 +299,9 @@ def dispute_answer(
     dropped the claim)."""
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
-        raise ValidationFailed(errors={"note": [f"At most {NOTE_MAX} characters."]})
+        raise ValidationFailed(
+            errors={"note": [_("At most %(max)s characters.") % {"max": NOTE_MAX}]}
+        )
     note = mask_free_text(note)
     if outcome == Dispute.Status.WITHDRAWN:
         require_compliance(actor)
@@ -298,17 +311,21 @@ def dispute_answer(
         _check_furnisher(dispute, actor, who)
     else:
         raise ValidationFailed(
-            errors={"outcome": ["Must be corrected, confirmed or withdrawn."]}
+            errors={"outcome": [_("Must be corrected, confirmed or withdrawn.")]}
         )
     if outcome == Dispute.Status.CORRECTED and not values:
-        raise ValidationFailed(errors={"values": ["Give the corrected values."]})
+        raise ValidationFailed(errors={"values": [_("Give the corrected values.")]})
     if outcome != Dispute.Status.CORRECTED and values:
-        raise ValidationFailed(errors={"values": ["Only a correction carries values."]})
+        raise ValidationFailed(
+            errors={"values": [_("Only a correction carries values.")]}
+        )
 
     with transaction.atomic():
         dispute = Dispute.objects.select_for_update().get(pk=dispute.pk)
         if dispute.status != Dispute.Status.OPEN:
-            raise Conflict(f"This dispute is already {dispute.status}.")
+            raise Conflict(
+                _("This dispute is already %(status)s.") % {"status": dispute.status}
+            )
         record = (
             Record.objects.select_for_update(of=("self",))
             .select_related("subject")

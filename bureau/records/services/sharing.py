@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from bureau.audit.services import audit_record, redact_identity
 from bureau.core.errors import ValidationFailed
@@ -25,15 +26,15 @@ def batch_share(*, batch: Batch, user: User, actor: Any) -> None:
     """Let `user` (an active analyst of the batch's member) read `batch`."""
     if user.member_id is None or user.member_id != batch.member_id:
         raise ValidationFailed(
-            errors={"username": ["Batches are shared only within their member."]}
+            errors={"username": [_("Batches are shared only within their member.")]}
         )
     if not user.is_active:
-        raise ValidationFailed(errors={"username": ["This user is deactivated."]})
+        raise ValidationFailed(errors={"username": [_("This user is deactivated.")]})
     if user.role != Role.ANALYST:
         # Uploaders and member admins see the member's batches anyway; a grant to
         # them would only linger, unnoticed, if their role were ever narrowed.
         raise ValidationFailed(
-            errors={"username": ["Only analysts need a batch shared with them."]}
+            errors={"username": [_("Only analysts need a batch shared with them.")]}
         )
     with transaction.atomic():
         grant_object_permissions(obj=batch, users=[user], perms=[SHARE_PERMISSION])

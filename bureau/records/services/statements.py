@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from bureau.audit.services import audit_record
 from bureau.core.errors import ValidationFailed
@@ -22,14 +23,19 @@ def statement_add(*, subject: Subject, text: str, actor: Any) -> SubjectStatemen
     text = (text or "").strip()
     limit = SubjectStatement.MAX_LENGTH
     if not text:
-        raise ValidationFailed(errors={"text": ["Give the statement's text."]})
+        raise ValidationFailed(errors={"text": [_("Give the statement's text.")]})
     if len(text) > limit:
         raise ValidationFailed(
-            errors={"text": [f"At most {limit} characters (got {len(text)})."]}
+            errors={
+                "text": [
+                    _("At most %(max)s characters (got %(count)s).")
+                    % {"max": limit, "count": len(text)}
+                ]
+            }
         )
     if not all(ch.isprintable() or ch in "\n\t" for ch in text):
         raise ValidationFailed(
-            errors={"text": ["Must not contain control characters."]}
+            errors={"text": [_("Must not contain control characters.")]}
         )
     # A statement is on every report of the subject, to every member that asks.
     text = mask_free_text(text)

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
+from django.utils.translation import gettext as _
 
 from bureau.audit.services import IDENTITY_REFUSED, audit_record
 from bureau.core.errors import BureauError, Conflict, TooLarge, ValidationFailed
@@ -93,11 +94,19 @@ def _existing(
         if found and found.validate_only != validate_only:
             # Same key, different request: answering with the other batch would
             # silently drop this one (e.g. a real upload after a validate_only run).
+            if found.validate_only:
+                detail = _(
+                    "This Idempotency-Key was used for a validate_only upload "
+                    "(batch %(batch)s); use a new key."
+                )
+            else:
+                detail = _(
+                    "This Idempotency-Key was used for a real upload (batch "
+                    "%(batch)s); use a new key."
+                )
             raise Conflict(
-                "This Idempotency-Key was used for a "
-                f"{'validate_only' if found.validate_only else 'real'} upload "
-                f"(batch {found.pk}); use a new key.",
-                errors={"Idempotency-Key": ["already used for a different request"]},
+                detail % {"batch": found.pk},
+                errors={"Idempotency-Key": [_("already used for a different request")]},
             )
         if found:
             return found
@@ -124,7 +133,7 @@ def batch_create(
     """Store the file and queue its ingest. Returns (batch, created)."""
     if idempotency_key and holds_identity(idempotency_key):
         # Stored as given on the batch: never a person's number.
-        raise ValidationFailed(errors={"Idempotency-Key": [IDENTITY_REFUSED]})
+        raise ValidationFailed(errors={"Idempotency-Key": [_(IDENTITY_REFUSED)]})
     found = _existing(
         member,
         idempotency_key=idempotency_key,
@@ -136,7 +145,8 @@ def batch_create(
     sha256, size = _sha256_and_size(handle)
     if size > settings.BUREAU_MAX_UPLOAD_BYTES:
         raise TooLarge(
-            f"The file is larger than {settings.BUREAU_MAX_UPLOAD_BYTES} bytes."
+            _("The file is larger than %(limit)s bytes.")
+            % {"limit": settings.BUREAU_MAX_UPLOAD_BYTES}
         )
     found = _existing(
         member, idempotency_key=None, sha256=sha256, validate_only=validate_only
@@ -144,9 +154,9 @@ def batch_create(
     if found:
         return found, False
     if encoding and encoding.lower() not in ENCODINGS:
-        raise ValidationFailed(errors={"encoding": ["Must be utf-8 or gbk."]})
+        raise ValidationFailed(errors={"encoding": [_("Must be utf-8 or gbk.")]})
     if fmt and fmt not in ("csv", "jsonl"):
-        raise ValidationFailed(errors={"format": ["Must be csv or jsonl."]})
+        raise ValidationFailed(errors={"format": [_("Must be csv or jsonl.")]})
     if not fmt:
         try:
             fmt = detect_format(filename, content_type, handle.read(_READ_BLOCK))
