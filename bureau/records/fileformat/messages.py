@@ -222,6 +222,10 @@ _PATTERNS = tuple(
 )
 
 
+# Distinct texts a download remembers the translation of.
+_ROWS_CACHE = 10_000
+
+
 def fill(template: str, **params: object) -> str:
     """A template with its parameters: the English text that is stored."""
     return template % params
@@ -285,6 +289,14 @@ def localize_errors(
 def localize_rows(
     rows: Iterable[tuple], gettext: Callable[[str], str], *, column: int
 ) -> Iterator[tuple]:
-    """Rows (tuples) with the message at index `column` localized."""
+    """Rows (tuples) with the message at index `column` localized. A download
+    repeats a few texts many times: each is translated once."""
+    shown: dict[str, str] = {}
     for row in rows:
-        yield (*row[:column], localize(row[column], gettext), *row[column + 1 :])
+        text = row[column]
+        localized = shown.get(text)
+        if localized is None:
+            localized = localize(text, gettext)
+            if len(shown) < _ROWS_CACHE:
+                shown[text] = localized
+        yield (*row[:column], localized, *row[column + 1 :])
