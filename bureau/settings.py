@@ -331,6 +331,11 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# --- API docs: Swagger UI groups operations by area (bureau/core/openapi_tags.py) ---
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"].append(
+    "bureau.core.openapi_tags.tag_operations_by_area"
+)
+
 # --- Bureau -----------------------------------------------------------------------
 # Pepper for API key secrets: keys are stored as HMAC-SHA256(pepper, secret).
 BUREAU_API_KEY_PEPPER = env.str("BUREAU_API_KEY_PEPPER")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date
 
@@ -64,13 +65,32 @@ def _text_width(text: str, size: float = FONT) -> float:
     return (wide + 0.6 * (len(text) - wide)) * size
 
 
-def _fit(text: str, width: float, size: float = FONT) -> str:
-    """The text, cut with an ellipsis so that it fits `width`."""
-    if _text_width(text, size) <= width:
-        return text
-    while text and _text_width(text + "…", size) > width:
-        text = text[:-1]
-    return text + "…"
+# A piece a label may break after: a run of narrow characters with the spaces
+# after it, or one wide (CJK) character (Chinese breaks between any two).
+_BREAKABLE = re.compile(r"[\u2e80-\U0010ffff]|[^\s\u2e80-\U0010ffff]+\s*|\s+")
+
+
+def _wrap(text: str, width: float, size: float = FONT) -> list[str]:
+    """The text as lines that fit `width`, none of it cut off: broken at spaces or
+    between CJK characters, and inside a word only when the word alone is
+    wider than a line."""
+    lines: list[str] = []
+    line = ""
+    for piece in _BREAKABLE.findall(text):
+        if line and _text_width((line + piece).rstrip(), size) > width:
+            lines.append(line.rstrip())
+            line = piece.lstrip()
+        else:
+            line += piece
+        while len(line) > 1 and _text_width(line.rstrip(), size) > width:
+            cut = len(line) - 1
+            while cut > 1 and _text_width(line[:cut], size) > width:
+                cut -= 1
+            lines.append(line[:cut])
+            line = line[cut:]
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines or [""]
 
 
 def _chart_id(kind: str, *parts: object) -> str:
@@ -146,21 +166,25 @@ def bar_chart(
 ) -> SafeString:
     """Horizontal bars, one per (label, value), longest = largest value.
 
-    Labels sit left of the bars (cut with "…" when long; the full text is the
-    bar's tooltip), values right of them. `legend` names what the bars measure
-    (default: the unit, else the title). Negative or missing values count as 0.
+    Labels sit left of the bars, whole: a long one (a member's full name) wraps
+    onto more lines and its row grows; values sit right of the bars. `legend`
+    names what the bars measure (default: the unit, else the title). Negative
+    or missing values count as 0.
     """
     items = [(str(label), _value(value)) for label, value in series]
     chart_id = chart_id or _chart_id("bar", title, unit, items)
     if not items:
         return _empty(chart_id, title)
     row, bar, legend_h, pad = 28, 18, 28, 8
+    line_h = FONT * 1.25
     label_w = min(max(_text_width(label) for label, _v in items) + pad, WIDTH * 0.4)
     value_w = max(_text_width(format_number(v, unit)) for _l, v in items) + pad
     plot_x, plot_w = label_w, max(WIDTH - label_w - value_w, 40)
     peak = max(value for _l, value in items)
     scale = plot_w / peak if peak > 0 else 0.0
-    height = legend_h + row * len(items) + pad
+    label_lines = [_wrap(label, label_w - pad) for label, _v in items]
+    row_heights = [max(row, len(lines) * line_h + 10) for lines in label_lines]
+    height = legend_h + sum(row_heights) + pad
 
     desc = (
         _("Bar chart.")
@@ -177,22 +201,36 @@ def bar_chart(
         f'<line x1="{_n(plot_x)}" y1="{legend_h - 2}" x2="{_n(plot_x)}" '
         f'y2="{_n(height - pad + 2)}" stroke="{MUTED}" stroke-width="1"/>'
     )
-    for index, (label, value) in enumerate(items):
-        top = legend_h + index * row
-        middle = top + row / 2 + FONT * 0.35
+    top = legend_h
+    for (label, value), lines, row_h in zip(
+        items, label_lines, row_heights, strict=True
+    ):
+        middle = top + row_h / 2
+        baseline = middle + FONT * 0.35
         width = value * scale
         shown = format_number(value, unit)
+        label_x = _n(plot_x - 6)
+        if len(lines) == 1:
+            label_text = escape(lines[0])
+        else:
+            label_text = "".join(
+                f'<tspan x="{label_x}" dy="{0 if i == 0 else _n(line_h)}">'
+                f"{escape(line)}</tspan>"
+                for i, line in enumerate(lines)
+            )
+        first_baseline = baseline - (len(lines) - 1) * line_h / 2
         parts.append(
             f'<g class="bar-row"><title>{escape(label)}: '
             f"{escape(_with_unit(value, unit))}</title>"
-            f'<text class="label" x="{_n(plot_x - 6)}" y="{_n(middle)}" '
-            f'text-anchor="end">{escape(_fit(label, label_w - pad))}</text>'
-            f'<rect class="bar" x="{_n(plot_x)}" y="{_n(top + (row - bar) / 2)}" '
+            f'<text class="label" x="{label_x}" y="{_n(first_baseline)}" '
+            f'text-anchor="end">{label_text}</text>'
+            f'<rect class="bar" x="{_n(plot_x)}" y="{_n(middle - bar / 2)}" '
             f'width="{_n(width)}" height="{bar}" fill="{colour}" '
             f'data-value="{value:g}"/>'
-            f'<text class="value" x="{_n(plot_x + width + 4)}" y="{_n(middle)}">'
+            f'<text class="value" x="{_n(plot_x + width + 4)}" y="{_n(baseline)}">'
             f"{escape(shown)}</text></g>"
         )
+        top += row_h
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 -- every value above is escaped
 

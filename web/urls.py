@@ -2,12 +2,13 @@
 
 from django.urls import include, path
 
-from web.views.home import home
+from web.views.home import favicon, home
 
 app_name = "web"
 
 urlpatterns = [
     path("", home, name="home"),
+    path("favicon.ico", favicon, name="favicon"),
     path("", include("web.urls_lookup")),
     path("", include("web.urls_uploads")),
     path("", include("web.urls_admin")),

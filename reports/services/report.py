@@ -21,6 +21,12 @@ from reports.selectors import (
 from reports.services.anonymise import platform_labels
 
 
+def _local(moment: datetime) -> str:
+    """A time as ISO text in the site's TIME_ZONE (+08:00), like every other time
+    the API and the pages show; the database hands them out in UTC."""
+    return timezone.localtime(moment).isoformat()
+
+
 def _json(value):
     if isinstance(value, Decimal):
         return f"{value:.2f}"
@@ -61,8 +67,8 @@ def _disputes(rows: list[dict], *, furnisher, with_claims: bool) -> list[dict]:
         item = {
             "furnisher": furnisher(dispute["member_id"]),
             "status": dispute["status"],
-            "opened_at": dispute["opened_at"].isoformat(),
-            "due_at": dispute["due_at"].isoformat(),
+            "opened_at": _local(dispute["opened_at"]),
+            "due_at": _local(dispute["due_at"]),
             "record_id": dispute["record_id"],
         }
         if with_claims:
@@ -152,7 +158,7 @@ def build_report(
     accounts.sort(key=lambda a: (not a["own"], a["furnisher"], a["opened_on"]))
     return {
         "inquiry_id": str(inquiry_id),
-        "generated_at": now.isoformat(),
+        "generated_at": _local(now),
         "subject": {
             "id_type": subject.id_type,
             "id_masked": subject.id_masked,
@@ -165,7 +171,7 @@ def build_report(
         "inquiries": data.inquiries,
         "disputes": disputes,
         "statements": [
-            {"text": text, "added_at": created_at.isoformat()}
+            {"text": text, "added_at": _local(created_at)}
             for text, created_at in data.statements
         ],
     }

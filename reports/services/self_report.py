@@ -44,7 +44,7 @@ def _inquiry_log(subject: Subject, *, exclude_id) -> list[dict]:
     )
     return [
         {
-            "at": row["created_at"].isoformat(),
+            "at": timezone.localtime(row["created_at"]).isoformat(),
             "member": row["member__name"] or "Bureau",
             "member_code": row["member__code"] or "",
             "purpose": row["purpose"],

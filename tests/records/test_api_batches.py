@@ -318,3 +318,89 @@ def test_identity_and_phone_when_rejected_never_reach_logs(
         assert secret not in logged
     messages = " ".join(BatchError.objects.values_list("message", flat=True))
     assert ID_BAD_CHECKSUM not in messages and bad_phone not in messages
+
+
+# --- messages in the request's language -------------------------------------------
+
+
+@pytest.fixture
+def rejected(api_client, acme_key):
+    _, key = acme_key
+    rows = [good_row(), good_row(account_no="D-1", days_overdue="10000")]
+    return key, run(post(api_client, key, "a.csv", csv_bytes(rows)))
+
+
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ({"HTTP_ACCEPT_LANGUAGE": "en"}, "Must be between 0 and 9999."),
+        ({"HTTP_ACCEPT_LANGUAGE": "zh-hans"}, "须在 0 至 9999 之间。"),
+        ({"HTTP_ACCEPT_LANGUAGE": "zh-CN,zh;q=0.9"}, "须在 0 至 9999 之间。"),
+        ({}, "须在 0 至 9999 之间。"),  # the site's default language
+    ],
+)
+def test_errors_when_accept_language_given_localise_message_and_keep_code(
+    api_client, rejected, headers, message
+):
+    key, batch = rejected
+    response = api_client.get(f"{BATCHES}{batch.pk}/errors/", **bearer(key), **headers)
+    assert [(e["code"], e["message"]) for e in response.json()["results"]] == [
+        ("out_of_range", message)
+    ]
+    assert "Accept-Language" in response["Vary"]
+    stored = BatchError.objects.get(batch=batch).message
+    assert stored == "Must be between 0 and 9999."  # stored as documented
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [("en", "Must be between 0 and 9999."), ("zh-hans", "须在 0 至 9999 之间。")],
+)
+def test_errors_csv_when_accept_language_given_localises_message_and_keeps_code(
+    api_client, rejected, language, message
+):
+    key, batch = rejected
+    response = api_client.get(
+        f"{BATCHES}{batch.pk}/errors/?format=csv",
+        **bearer(key),
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    cells = list(csv.reader(io.StringIO(text)))
+    assert [r[1:4] for r in cells[1:]] == [["days_overdue", "out_of_range", message]]
+
+
+@pytest.mark.parametrize(
+    ("language", "detail", "problem"),
+    [
+        ("en", "The header row lacks required columns.", "missing column: as_of"),
+        ("zh-hans", "表头行缺少必需的列。", "缺少列：as_of"),
+    ],
+)
+def test_upload_refusal_when_accept_language_given_localises_detail_keeps_code(
+    api_client, acme_key, language, detail, problem
+):
+    _, key = acme_key
+    columns = [c for c in good_row() if c != "as_of"]
+    response = post(
+        api_client, key, "a.csv", csv_bytes([good_row()], columns=columns),
+        headers={"HTTP_ACCEPT_LANGUAGE": language},
+    )  # fmt: skip
+    body = response.json()
+    assert response.status_code == 400 and body["code"] == "missing_columns"
+    assert body["detail"] == detail and problem in body["errors"]["columns"]
+
+
+def test_batch_failure_reason_when_accept_language_given_is_localised(
+    api_client, acme_key
+):
+    _, key = acme_key
+    rows = [good_row(), good_row(account_no="X", days_overdue="10000")]
+    batch = run(post(api_client, key, "a.csv", csv_bytes(rows), strict="true"))
+    url = f"{BATCHES}{batch.pk}/"
+    english = api_client.get(url, **bearer(key), HTTP_ACCEPT_LANGUAGE="en").json()
+    chinese = api_client.get(url, **bearer(key), HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+    assert english["failure_reason"] == batch.failure_reason
+    assert english["failure_reason"].startswith("strict: 1 of 2 rows rejected")
+    assert chinese["failure_reason"].startswith("严格模式：2 行中有 1 行被拒绝")
+    assert english["status"] == chinese["status"] == "failed"

@@ -204,3 +204,21 @@ def test_command_per_member_with_codes(tmp_path):
     )
     assert out.getvalue().splitlines()[-1] == "300"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["acme.jsonl", "globex.jsonl"]
+
+
+def test_generate_records_help_when_printed_explains_every_option():
+    from django.core.management.base import BaseCommand
+
+    from bureau.records.management.commands.generate_records import Command
+
+    parser = Command().create_parser("manage.py", "generate_records")
+    common = BaseCommand().create_parser("manage.py", "x")
+    common_options = {o for a in common._actions for o in a.option_strings}
+    own = [a for a in parser._actions if not common_options & set(a.option_strings)]
+    assert len(own) == 13
+    unexplained = [a.option_strings for a in own if len(a.help or "") < 20]
+    assert not unexplained, unexplained
+    text = parser.format_help()
+    for action in own:
+        first_words = " ".join(action.help.split()[:3]).replace("%(default)s", "")
+        assert first_words in " ".join(text.split()), action.option_strings

@@ -81,8 +81,8 @@ def reference_report(*, subject, inquiry_id, asking_member_id, show_member_names
         item = {
             "furnisher": furnisher(row["member_id"]),
             "status": row["status"],
-            "opened_at": row["opened_at"].isoformat(),
-            "due_at": row["due_at"].isoformat(),
+            "opened_at": timezone.localtime(row["opened_at"]).isoformat(),
+            "due_at": timezone.localtime(row["due_at"]).isoformat(),
             "record_id": row["record_id"],
         }
         if show_member_names:
@@ -134,7 +134,7 @@ def reference_report(*, subject, inquiry_id, asking_member_id, show_member_names
     ).order_by("created_at", "id")
     return {
         "inquiry_id": str(inquiry_id),
-        "generated_at": now.isoformat(),
+        "generated_at": timezone.localtime(now).isoformat(),
         "subject": {
             "id_type": subject.id_type,
             "id_masked": subject.id_masked,
@@ -152,7 +152,8 @@ def reference_report(*, subject, inquiry_id, asking_member_id, show_member_names
         },
         "disputes": disputes,
         "statements": [
-            {"text": s.text, "added_at": s.created_at.isoformat()} for s in statements
+            {"text": s.text, "added_at": timezone.localtime(s.created_at).isoformat()}
+            for s in statements
         ],
     }
 

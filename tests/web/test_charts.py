@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from django.utils import translation
 
-from web.charts import PALETTE, bar_chart, format_number, line_chart
+from web.charts import PALETTE, _text_width, bar_chart, format_number, line_chart
 
 
 @pytest.fixture(autouse=True)
@@ -96,18 +96,43 @@ def test_bar_chart_when_all_values_zero_draws_empty_bars_without_dividing_by_zer
     assert widths == ["0", "0"]
 
 
-def test_bar_chart_when_labels_hostile_or_long_escapes_and_truncates():
+def label_lines(root: ET.Element) -> list[list[str]]:
+    """Each bar's label, line by line (a wrapped label is one tspan a line)."""
+    labels = []
+    for text in root.iterfind(".//svg:text[@class='label']", NS):
+        spans = text.findall("svg:tspan", NS)
+        labels.append(["".join(s.itertext()) for s in spans] or [text.text or ""])
+    return labels
+
+
+def test_bar_chart_when_labels_hostile_or_long_escapes_and_wraps_them_whole():
     long_name = "某某消费金融股份有限公司第一分公司某某消费金融股份有限公司"
+    long_latin = "Umbrella Microloans and Consumer Finance Company Limited"
     svg = bar_chart(
-        [('<script>alert("x")</script> & Co', 5), (long_name, 3)], title="<b>t</b>"
+        [('<script>alert("x")</script> & Co', 5), (long_name, 3), (long_latin, 1)],
+        title="<b>t</b>",
     )
     assert "<script>" not in str(svg) and "<b>" not in str(svg)
     root = parse(svg)
-    cut = [t for t in texts(root) if t.endswith("…")]
-    assert len(cut) == 2 and long_name.startswith(cut[1][:-1])
+    assert not [t for t in texts(root) if "…" in t]  # nothing cut off
+    hostile, chinese, latin = label_lines(root)
+    assert "".join(hostile).replace(" ", "") == '<script>alert("x")</script>&Co'
+    assert "".join(chinese) == long_name and len(chinese) >= 2
+    assert " ".join(latin) == long_latin and len(latin) >= 2  # broken at spaces
+    # each line fits the label column, left of the bars
+    plot_x = float(root.find(".//svg:rect[@class='bar']", NS).get("x"))
+    assert all(_text_width(line) <= plot_x for line in chinese + latin)
+    # rows grow with their labels: the bars do not overlap
+    tops = [float(r.get("y")) for r in root.iterfind(".//svg:rect[@class='bar']", NS)]
+    assert tops[2] - tops[1] >= 3 * 14 and tops[1] - tops[0] >= 28
+    assert float(root.get("viewBox").split()[3]) > tops[2] + 18
     # the full names stay available as the bars' tooltips
     tooltips = ["".join(t.itertext()) for t in root.iterfind(".//svg:g/svg:title", NS)]
-    assert tooltips == ['<script>alert("x")</script> & Co: 5', f"{long_name}: 3"]
+    assert tooltips == [
+        '<script>alert("x")</script> & Co: 5',
+        f"{long_name}: 3",
+        f"{long_latin}: 1",
+    ]
 
 
 def test_bar_chart_when_values_negative_or_missing_counts_them_as_zero():

@@ -6,6 +6,7 @@ timestamps relative to one `now`, so the per-day positions are known.
 
 import itertools
 import re
+import xml.etree.ElementTree as ET
 from datetime import timedelta
 from decimal import Decimal
 
@@ -389,6 +390,32 @@ def test_dashboard_page_when_many_members_draws_five_lines_and_the_rest_summed(
     assert names == [f"Member {i}" for i in (6, 5, 4, 3, 2)] + ["Other members"]
     today = response.context["furnished_rows"][-1]
     assert today["values"] == [7, 6, 5, 4, 3, 1 + 2] and today["total"] == 28
+
+
+def test_dashboard_page_when_member_names_long_shows_them_whole(client, now):
+    names = [
+        "Umbrella Microloans and Consumer Finance Company",
+        "某某消费金融股份有限公司第一分公司",
+    ]
+    for i, name in enumerate(names):
+        member = MemberFactory(code=f"long{i}", name=name)
+        make_batch(member, finished_at=now - timedelta(hours=2), total=10 + i,
+                   accepted=9 + i, rejected=1)  # fmt: skip
+    client.force_login(bureau_user("admin", Role.BUREAU_ADMIN))
+    html = client.get(DASHBOARD).content.decode()
+    assert "…" not in html  # no name cut off anywhere on the page
+    for chart in ("chart-furnished-members", "chart-rejects"):
+        svg = re.search(
+            rf'<svg [^>]*aria-labelledby="{chart}-title.*?</svg>', html, re.S
+        ).group(0)
+        labels = [
+            "".join(label.itertext())
+            for label in ET.fromstring(svg).iterfind(".//{*}text[@class='label']")
+        ]
+        assert sorted(label.replace(" ", "") for label in labels) == sorted(
+            name.replace(" ", "") for name in names
+        ), chart
+        assert svg.count("<tspan") >= 2  # the long names wrap
 
 
 def test_dashboard_page_when_no_data_renders_empty_charts(client):

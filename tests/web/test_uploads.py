@@ -146,7 +146,7 @@ def test_upload_when_unknown_column_shows_problem_code_and_fields(as_uploader):
     page = response.content.decode()
     assert response.status_code == 400 and not Batch.objects.exists()
     assert 'role="alert"' in page and "<code>unknown_columns</code>" in page
-    assert "unknown column: colour" in page
+    assert "未知列：colour" in page  # the site's default language
 
 
 def test_upload_when_file_empty_shows_empty_file_refusal(as_uploader):
@@ -234,6 +234,104 @@ def test_errors_csv_when_downloaded_is_masked_formula_safe_and_audited(
     assert ID_BAD_CHECKSUM not in text
     event = AuditEvent.objects.get(action="batch.errors_download")
     assert event.actor_user_id == uploader.pk
+
+
+# --- the page's language ---------------------------------------------------------
+
+# Stored in English; shown in the page's language, the code unchanged.
+SHOWN = {
+    "en": ("Must be between 0 and 9999.", "Resident id check character is wrong."),
+    "zh-hans": ("须在 0 至 9999 之间。", "居民身份证号校验位错误。"),
+}
+
+
+@pytest.fixture
+def rejected_batch(acme):
+    rows = [
+        good_row(),
+        good_row(account_no="D-1", days_overdue="10000"),
+        good_row(account_no="C-1", id_number=ID_BAD_CHECKSUM),
+    ]
+    return ingest(acme, csv_bytes(rows))
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_rejected_rows_when_page_in_a_language_show_messages_in_it(
+    as_uploader, rejected_batch, language
+):
+    url = reverse("web:batch-detail", args=[rejected_batch.pk])
+    page = as_uploader.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    other = "en" if language == "zh-hans" else "zh-hans"
+    assert all(message in page for message in SHOWN[language])
+    assert not any(message in page for message in SHOWN[other])
+    assert "<code>out_of_range</code>" in page
+    assert "<code>invalid_checksum</code>" in page
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_errors_csv_when_page_in_a_language_has_messages_in_it_and_same_codes(
+    as_uploader, rejected_batch, language
+):
+    response = as_uploader.get(
+        reverse("web:batch-errors-csv", args=[rejected_batch.pk]),
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    cells = list(csv.reader(io.StringIO(text)))
+    assert cells[0] == ["row", "column", "code", "message", "value"]
+    assert [(r[1], r[2], r[3]) for r in cells[1:]] == [
+        ("days_overdue", "out_of_range", SHOWN[language][0]),
+        ("id_number", "invalid_checksum", SHOWN[language][1]),
+    ]
+
+
+def test_rejected_rows_when_language_switched_follow_the_switch(
+    as_uploader, rejected_batch
+):
+    as_uploader.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    url = reverse("web:batch-detail", args=[rejected_batch.pk])
+    page = as_uploader.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert SHOWN["zh-hans"][0] in page  # the chosen language wins over the browser's
+
+
+def test_failure_reason_when_page_in_zh_hans_is_translated_with_its_code(
+    as_uploader, acme
+):
+    rows = [good_row(), good_row(account_no="X", days_overdue="10000")]
+    failed = ingest(acme, csv_bytes(rows), strict=True)
+    assert failed.failure_reason.startswith("strict: 1 of 2 rows rejected")
+    url = reverse("web:batch-detail", args=[failed.pk])
+    page = as_uploader.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "严格模式：2 行中有 1 行被拒绝，未写入任何数据" in page
+    encoding = Batch.objects.filter(pk=failed.pk)
+    encoding.update(
+        failure_reason="encoding: Line 3 is not valid gbk text: the file mixes "
+        "encodings or is damaged. Save the whole file in one encoding (UTF-8 or "
+        "GBK) and send it again."
+    )
+    page = as_uploader.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "encoding：第 3 行不是有效的 gbk 文本" in page
+
+
+@pytest.mark.parametrize(
+    ("language", "detail", "problem"),
+    [
+        ("zh-hans", "表头行中有未知的列名。", "未知列：colour"),
+        ("en", "The header row names unknown columns.", "unknown column: colour"),
+    ],
+)
+def test_upload_refusal_when_page_in_a_language_is_in_it(
+    as_uploader, language, detail, problem
+):
+    data = csv_bytes([{**good_row(), "colour": "red"}], columns=[*good_row(), "colour"])
+    response = as_uploader.post(
+        reverse("web:batch-upload"),
+        {"file": _csv_file(data)},
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    page = response.content.decode()
+    assert "<code>unknown_columns</code>" in page
+    assert detail in page and problem in page
 
 
 # --- in the browser ---------------------------------------------------------------

@@ -1,6 +1,9 @@
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import NoReverseMatch
+from django.views.decorators.http import require_GET
 
 from members.models import Role
 
@@ -24,3 +27,10 @@ def home(request):
         except NoReverseMatch:  # that area has no pages yet
             return render(request, "web/home.html")
     return render(request, "web/home.html")
+
+
+@require_GET
+def favicon(request):
+    """/favicon.ico, which browsers ask for on pages that link no icon (the admin,
+    the API's): the static file, with its cache headers (whitenoise)."""
+    return HttpResponseRedirect(static("favicon.ico"))

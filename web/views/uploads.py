@@ -9,12 +9,14 @@ from django.core.paginator import Paginator
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from bureau.audit.services import audit_record
 from bureau.core.csv import csv_response
 from bureau.core.errors import BureauError
+from bureau.records.fileformat import messages as row_messages
 from bureau.records.models import Batch
 from bureau.records.selectors import batch_errors, batches_visible_to
 from bureau.records.services.upload import batch_create
@@ -44,6 +46,11 @@ def _filtered_errors(request, batch: Batch):
         column=filters.get("column") or None,
     )
     return form, filters, errors
+
+
+def _localized(error):
+    error.message = row_messages.localize(error.message, gettext)
+    return error
 
 
 def _batch(request, batch_id: int) -> Batch:
@@ -89,8 +96,10 @@ def batch_upload(request):
             except BureauError as exc:
                 refusal = {
                     "code": exc.code,
-                    "detail": exc.detail,
-                    "errors": sorted(exc.errors.items()),
+                    "detail": row_messages.localize(exc.detail, gettext),
+                    "errors": sorted(
+                        row_messages.localize_errors(exc.errors, gettext).items()
+                    ),
                 }
                 status = exc.status_code
             else:
@@ -118,6 +127,7 @@ def _live_context(request, batch: Batch) -> dict:
     """What the detail page and its polled partial show."""
     context = {
         "batch": batch,
+        "failure_reason": row_messages.localize_reason(batch.failure_reason, gettext),
         "status_label": STATUS_LABELS.get(batch.status, batch.status),
         "percent": round(batch.progress * 100),
         "duration": None,
@@ -130,11 +140,12 @@ def _live_context(request, batch: Batch) -> dict:
     csv_params = QueryDict(mutable=True)
     csv_params.update({k: v for k, v in filters.items() if v})
     csv_url = reverse("web:batch-errors-csv", kwargs={"batch_id": batch.pk})
+    errors_page = Paginator(errors, ERRORS_PER_PAGE).get_page(request.GET.get("page"))
+    # Stored in English; shown in the page's language.
+    errors_page.object_list = [_localized(error) for error in errors_page.object_list]
     context.update(
         error_form=form,
-        errors_page=Paginator(errors, ERRORS_PER_PAGE).get_page(
-            request.GET.get("page")
-        ),
+        errors_page=errors_page,
         errors_csv_url=f"{csv_url}?{csv_params.urlencode()}" if csv_params else csv_url,
     )
     return context
@@ -177,5 +188,9 @@ def batch_errors_csv(request, batch_id: int):
     return csv_response(
         f"batch-{batch.pk}-errors.csv",
         ERRORS_CSV_HEADER,
-        rows.iterator(chunk_size=5000),
+        row_messages.localize_rows(
+            rows.iterator(chunk_size=5000),
+            gettext,
+            column=ERRORS_CSV_HEADER.index("message"),
+        ),
     )

@@ -1,6 +1,8 @@
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from bureau.core.fields import FormInput, StrictCharField
+from bureau.records.fileformat import messages
 from bureau.records.models import Batch, BatchError
 from members.models import User
 
@@ -21,8 +23,29 @@ class BatchCreateInput(FormInput):
     )
 
 
+class RowMessageField(serializers.CharField):
+    """A stored check message (English) in the request's language: the
+    Accept-Language header, else the site's default (LocaleMiddleware)."""
+
+    def to_representation(self, value) -> str:
+        return messages.localize(str(value), gettext)
+
+
+class FailureReasonField(serializers.CharField):
+    """A batch's failure_reason in the request's language; a refused file's code
+    stays as it is ("encoding: …")."""
+
+    def to_representation(self, value) -> str:
+        return messages.localize_reason(str(value), gettext)
+
+
 class BatchOutput(serializers.ModelSerializer):
     member = serializers.CharField(source="member.code")
+    failure_reason = FailureReasonField(
+        read_only=True,
+        help_text="Why a failed batch failed: `<code>: <detail>` for a refused "
+        "file; the text in the request's language (Accept-Language).",
+    )
     duration_seconds = serializers.SerializerMethodField()
     batches_ahead = serializers.IntegerField(
         read_only=True,
@@ -71,6 +94,12 @@ class BatchOutput(serializers.ModelSerializer):
 
 
 class BatchErrorOutput(serializers.ModelSerializer):
+    message = RowMessageField(
+        read_only=True,
+        help_text="For people, in the request's language (Accept-Language); "
+        "`code` is the stable one to act on.",
+    )
+
     class Meta:
         model = BatchError
         fields = ["row", "column", "code", "message", "value"]

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
@@ -7,7 +8,7 @@ from rest_framework.response import Response
 
 from bureau.audit.services import audit_record
 from bureau.core.csv import csv_response
-from bureau.core.errors import TooLarge, ValidationFailed
+from bureau.core.errors import BureauError, TooLarge, ValidationFailed
 from bureau.core.parsers import MultiPartParser
 from bureau.records.api.filters import BatchFilter
 from bureau.records.api.serializers import (
@@ -17,9 +18,10 @@ from bureau.records.api.serializers import (
     BatchShareInput,
     BatchShareOutput,
 )
+from bureau.records.fileformat import messages
 from bureau.records.selectors import batch_errors, batches_visible_to
 from bureau.records.services.sharing import SHARE_PERMISSION, batch_share
-from bureau.records.services.upload import batch_create
+from bureau.records.services.upload import FileRefused, batch_create
 from members.models import FURNISHER_ROLES, Role
 from members.object_permissions import filter_to_permitted
 from members.permissions import RoleOrScope, actor_member
@@ -75,8 +77,9 @@ class BatchListCreateView(BatchBaseView):
     def post(self, request):
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
         if declared > settings.BUREAU_MAX_UPLOAD_BYTES + _MULTIPART_SLACK:
-            raise TooLarge(
-                f"The file is larger than {settings.BUREAU_MAX_UPLOAD_BYTES} bytes."
+            limit = settings.BUREAU_MAX_UPLOAD_BYTES
+            raise _localize(
+                TooLarge(messages.fill(messages.MSG_UPLOAD_TOO_LARGE, limit=limit))
             )
         member = actor_member(request)
         if member is None:
@@ -87,21 +90,33 @@ class BatchListCreateView(BatchBaseView):
         idempotency_key = (
             request.headers.get("Idempotency-Key", "").strip()[:128] or None
         )
-        batch, created = batch_create(
-            member=member,
-            handle=upload.file,
-            filename=upload.name or "upload",
-            content_type=upload.content_type,
-            fmt=data.validated_data.get("format"),
-            encoding=data.validated_data.get("encoding"),
-            validate_only=data.validated_data["validate_only"],
-            strict=data.validated_data["strict"],
-            idempotency_key=idempotency_key,
-            actor=request.user,
-        )
+        try:
+            batch, created = batch_create(
+                member=member,
+                handle=upload.file,
+                filename=upload.name or "upload",
+                content_type=upload.content_type,
+                fmt=data.validated_data.get("format"),
+                encoding=data.validated_data.get("encoding"),
+                validate_only=data.validated_data["validate_only"],
+                strict=data.validated_data["strict"],
+                idempotency_key=idempotency_key,
+                actor=request.user,
+            )
+        except (FileRefused, TooLarge) as exc:
+            _localize(exc)
+            raise
         code = status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK
         batch = batches_visible_to(member=member).get(pk=batch.pk)  # batches_ahead
         return Response(BatchOutput(batch).data, status=code)
+
+
+def _localize(exc: BureauError) -> BureauError:
+    """A refused file's detail and messages in the request's language (stored and
+    logged in English); its code, status and fields unchanged."""
+    exc.detail = messages.localize(exc.detail, gettext)
+    exc.errors = messages.localize_errors(exc.errors, gettext)
+    return exc
 
 
 class BatchDetailView(BatchBaseView):
@@ -144,7 +159,9 @@ class BatchErrorsView(BatchBaseView):
             return csv_response(
                 f"batch-{batch.pk}-errors.csv",
                 ["row", "column", "code", "message", "value"],
-                rows.iterator(chunk_size=5000),
+                messages.localize_rows(
+                    rows.iterator(chunk_size=5000), gettext, column=3
+                ),
             )
         if fmt != "json":
             raise ValidationFailed(errors={"format": ["Must be json or csv."]})

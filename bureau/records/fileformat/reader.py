@@ -19,6 +19,7 @@ import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from bureau.records.fileformat import messages as M
 from bureau.records.fileformat.errors import (
     ENCODING,
     INVALID_FORMAT,
@@ -79,6 +80,7 @@ Row = tuple[int, dict[str, str] | None, list[RowError]]
 
 _BLOCK = 1 << 16
 _MAX_LINE = 1 << 20
+_MSG_LINE_TOO_LONG = M.fill(M.MSG_LINE_TOO_LONG, limit=_MAX_LINE)
 # Expansion is judged only past this much text: small files may compress well.
 _EXPANSION_FLOOR = 16 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -119,7 +121,6 @@ _JSONL_TYPES = frozenset(
         "text/jsonl",
     }
 )
-_SUPPORTED = "Send CSV (.csv) or JSON Lines (.jsonl), optionally gzip-compressed."
 _DIGIT_RUN = re.compile(r"[0-9]{6,}")
 
 
@@ -165,14 +166,12 @@ def _sniff(head: bytes) -> str:
     if data[:1] == b"[":
         raise FileRejected(
             "unsupported_format",
-            f"A JSON array is not accepted: send one object per line. {_SUPPORTED}",
+            M.MSG_JSON_ARRAY,
         )
     first_line = data.split(b"\n", 1)[0]
     if data and b"\x00" not in data and b"," in first_line:
         return "csv"
-    raise FileRejected(
-        "unsupported_format", f"The file format could not be recognised. {_SUPPORTED}"
-    )
+    raise FileRejected("unsupported_format", M.MSG_UNRECOGNISED)
 
 
 def open_rows(
@@ -190,7 +189,7 @@ def open_rows(
     """
     if fmt not in ("csv", "jsonl"):
         raise FileRejected(
-            "unsupported_format", f"Unknown format {fmt[:20]!r}. {_SUPPORTED}"
+            "unsupported_format", M.fill(M.MSG_UNKNOWN_FORMAT, format=repr(fmt[:20]))
         )
     codec = None
     if encoding:
@@ -198,8 +197,8 @@ def open_rows(
         if codec is None:
             raise FileRejected(
                 "encoding",
-                "Unsupported encoding; use utf-8 or gbk.",
-                {"encoding": ["must be utf-8 or gbk"]},
+                M.MSG_ENCODING_NAME,
+                {"encoding": [M.MSG_ENCODING_FIELD]},
             )
     counter, binary = _binary_of(fileobj)
     return RowStream(
@@ -233,9 +232,7 @@ def _read_block(binary: BinaryIO) -> tuple[bytes, bool]:
             if not more or more[-1:] == b"\n":
                 return block, True
     except (OSError, EOFError, zlib.error):
-        raise FileRejected(
-            "invalid_format", "The compressed file is corrupt or truncated."
-        ) from None
+        raise FileRejected("invalid_format", M.MSG_CORRUPT) from None
 
 
 def _first_codec(block: bytes) -> str | None:
@@ -304,8 +301,7 @@ def verify_file(
             if text_bytes > max_text_bytes:
                 raise FileRejected(
                     "too_large",
-                    f"The file expands to more than {max_text_bytes} bytes of "
-                    "text; split it into smaller batches.",
+                    M.fill(M.MSG_TEXT_TOO_LARGE, limit=max_text_bytes),
                 )
             if (
                 max_expansion
@@ -316,8 +312,7 @@ def verify_file(
                 # times is a file of repeats (a zip bomb): stop it early.
                 raise FileRejected(
                     "too_large",
-                    f"The compressed file expands more than {max_expansion:g} "
-                    "times: it repeats itself; send the rows it means.",
+                    M.fill(M.MSG_EXPANSION, ratio=f"{max_expansion:g}"),
                 )
             if codec is None and not block.isascii():
                 codec = _first_codec(block) or "utf-8"
@@ -327,8 +322,7 @@ def verify_file(
                 at = lines + _first_line_where(block, lambda raw: b"\x00" in raw)
                 raise FileRejected(
                     "encoding",
-                    f"Line {at + 1} contains NUL bytes: the file is damaged or is "
-                    "not text.",
+                    M.fill(M.MSG_LINE_NUL, line=at + 1),
                 )
             try:
                 block.decode(codec or "utf-8")
@@ -337,23 +331,19 @@ def verify_file(
                 at = lines + _first_line_where(block, _undecodable(codec or "utf-8"))
                 raise FileRejected(
                     "encoding",
-                    f"Line {at + 1} is not valid {name} text: the file mixes "
-                    "encodings or is damaged. Save the whole file in one encoding "
-                    "(UTF-8 or GBK) and send it again.",
+                    M.fill(M.MSG_FILE_LINE_ENCODING, line=at + 1, encoding=name),
                 ) from None
             ends_open = bool(block) and block[-1:] != b"\n"  # last line, no break
             lines += block.count(b"\n") + ends_open + cut
             if lines > max_lines:
                 raise FileRejected(
                     "too_large",
-                    f"The file has more than {max_rows} rows; split it into "
-                    "smaller batches.",
+                    M.fill(M.MSG_TOO_MANY_ROWS, limit=max_rows),
                 )
         if sha256 and counter.sha256.hexdigest() != sha256:
             raise FileRejected(
                 "file_changed",
-                "The stored file no longer matches the upload (sha256): the "
-                "bureau's storage is damaged; nothing was applied. Tell the bureau.",
+                M.MSG_FILE_CHANGED,
             )
     finally:
         if isinstance(binary, gzip.GzipFile):
@@ -476,9 +466,7 @@ class RowStream:
     def _open_first_block(self) -> tuple[bytes, bool]:
         block, cut = self._read_block()
         if block[:2] in _UTF16_BOMS:
-            raise FileRejected(
-                "encoding", "UTF-16 text is not supported; save the file as UTF-8."
-            )
+            raise FileRejected("encoding", M.MSG_UTF16)
         if block.startswith(_UTF8_BOM):
             block = block[3:]
             self._codec = "utf-8"  # a BOM settles it, whatever was declared
@@ -486,11 +474,9 @@ class RowStream:
         while block and not block.strip():
             block, cut = self._read_block()
         if not block:
-            raise FileRejected("empty_file", "The file is empty.")
+            raise FileRejected("empty_file", M.MSG_EMPTY)
         if b"\x00" in block:
-            raise FileRejected(
-                "encoding", "The file contains NUL bytes; save it as UTF-8 or GBK text."
-            )
+            raise FileRejected("encoding", M.MSG_NUL)
         return block, cut
 
     def _decide_codec(self, block: bytes) -> None:
@@ -523,7 +509,7 @@ class RowStream:
             if cut:
                 self._line_error = (
                     INVALID_FORMAT,
-                    f"Line is longer than {_MAX_LINE} bytes.",
+                    _MSG_LINE_TOO_LONG,
                 )
                 yield long_line.decode(codec, "replace") + "\n"
             block, cut = self._read_block()
@@ -532,7 +518,7 @@ class RowStream:
         try:
             text = block.decode(codec)
         except UnicodeDecodeError:
-            message = f"Line is not valid {self.encoding} text."
+            message = M.fill(M.MSG_LINE_ENCODING, encoding=self.encoding)
             for raw in _split_lines(block):
                 try:
                     line = raw.decode(codec)
@@ -555,21 +541,15 @@ class RowStream:
             try:
                 cells = next(self._reader)
             except StopIteration:
-                raise FileRejected(
-                    "empty_file", "The file has no header row."
-                ) from None
+                raise FileRejected("empty_file", M.MSG_NO_HEADER) from None
             except csv.Error:
-                raise FileRejected(
-                    "invalid_format", "The header row is not valid CSV."
-                ) from None
+                raise FileRejected("invalid_format", M.MSG_HEADER_CSV) from None
             if any(cells):
                 break
         if self._line_error is not None:
             if self._line_error[0] == ENCODING:
-                raise FileRejected(
-                    "encoding", "The header row is not valid UTF-8 or GBK text."
-                )
-            raise FileRejected("invalid_format", "The header row is too long.")
+                raise FileRejected("encoding", M.MSG_HEADER_ENCODING)
+            raise FileRejected("invalid_format", M.MSG_HEADER_TOO_LONG)
         names = [_normalize_header(cell) for cell in cells]
         _check_header(names, allowed=self._allowed, required=self._required)
         return names
@@ -589,7 +569,7 @@ class RowStream:
                 row += 1
                 problem = self._line_error or (
                     INVALID_FORMAT,
-                    f"Row is not valid CSV ({exc}).",
+                    M.fill(M.MSG_ROW_CSV, reason=exc),
                 )
                 yield _unreadable(row, *problem)
                 continue
@@ -601,7 +581,7 @@ class RowStream:
                 if not "".join(cells).strip():
                     continue  # blank line
                 row += 1
-                message = f"Row has {len(cells)} cells, header has {width}."
+                message = M.fill(M.MSG_ROW_CELLS, cells=len(cells), width=width)
                 yield _unreadable(row, INVALID_FORMAT, message)
                 continue
             if not any(cells):
@@ -625,10 +605,10 @@ class RowStream:
             try:
                 obj = decode(line)
             except (ValueError, RecursionError):
-                yield _unreadable(row, INVALID_FORMAT, "Line is not valid JSON.")
+                yield _unreadable(row, INVALID_FORMAT, M.MSG_LINE_JSON)
                 continue
             if type(obj) is not dict:
-                yield _unreadable(row, INVALID_FORMAT, "Line is not a JSON object.")
+                yield _unreadable(row, INVALID_FORMAT, M.MSG_LINE_OBJECT)
                 continue
             values, errors = _json_values(row, obj)
             yield row, (None if errors else values), errors
@@ -651,7 +631,7 @@ def _json_values(row: int, obj: dict) -> tuple[dict[str, str], list[RowError]]:
                     row,
                     _safe_name(key),
                     UNKNOWN_COLUMN,
-                    "Unknown column.",
+                    M.MSG_UNKNOWN_COLUMN,
                     mask_value_for_column("id_number", shown),
                 )
             )
@@ -665,7 +645,7 @@ def _json_values(row: int, obj: dict) -> tuple[dict[str, str], list[RowError]]:
                     row,
                     column,
                     INVALID_FORMAT,
-                    "Value must be a string, a number or null.",
+                    M.MSG_JSON_VALUE,
                     "",
                 )
             )
@@ -692,15 +672,15 @@ def _check_header(
     if len(names) == 1 and (";" in names[0] or "\t" in names[0]):
         raise FileRejected(
             "invalid_format",
-            "Columns must be separated by commas.",
-            {"columns": ["the header row has a single column"]},
+            M.MSG_SEPARATOR,
+            {"columns": [M.MSG_SINGLE_COLUMN]},
         )
     known = [name for name in names if name in allowed_set]
     if not known:
         raise FileRejected(
             "missing_columns",
-            "The first row is not a header row: it names no known column.",
-            {"columns": ["missing column: " + name for name in required]},
+            M.MSG_NOT_A_HEADER,
+            {"columns": [M.fill(M.MSG_MISSING_COLUMN, name=name) for name in required]},
         )
     seen: set[str] = set()
     duplicates: list[str] = []
@@ -711,28 +691,31 @@ def _check_header(
     if duplicates:
         raise FileRejected(
             "invalid_format",
-            "The header row names a column twice.",
+            M.MSG_COLUMN_TWICE,
             {
                 "columns": [
-                    "duplicate column: " + name for name in dict.fromkeys(duplicates)
+                    M.fill(M.MSG_DUPLICATE_COLUMN, name=name)
+                    for name in dict.fromkeys(duplicates)
                 ]
             },
         )
     unknown = [
-        f"column {i} has no name" if not name else "unknown column: " + _safe_name(name)
+        M.fill(M.MSG_UNNAMED_COLUMN, index=i)
+        if not name
+        else M.fill(M.MSG_UNKNOWN_COLUMN_NAMED, name=_safe_name(name))
         for i, name in enumerate(names, start=1)
         if name not in allowed_set
     ]
     if unknown:
         raise FileRejected(
             "unknown_columns",
-            "The header row names unknown columns.",
+            M.MSG_UNKNOWN_COLUMNS,
             {"columns": unknown},
         )
     missing = [name for name in required if name not in seen]
     if missing:
         raise FileRejected(
             "missing_columns",
-            "The header row lacks required columns.",
-            {"columns": ["missing column: " + name for name in missing]},
+            M.MSG_MISSING_COLUMNS,
+            {"columns": [M.fill(M.MSG_MISSING_COLUMN, name=name) for name in missing]},
         )

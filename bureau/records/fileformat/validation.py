@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
+from bureau.records.fileformat import messages as M
 from bureau.records.fileformat.errors import (
     ENCODING,
     FUTURE_DATE,
@@ -105,27 +107,15 @@ _ZERO = Decimal(0)
 # fail(column, code, message) records one RowError for the row being checked.
 _Fail = Callable[[str, str, str], None]
 
-_MSG_DATE = "Must be a date in YYYY-MM-DD form."
-_MSG_DELINQUENCY_AFTER_AS_OF = (
-    "Must not be after as_of: "
-    "delinquency cannot start after the date the row describes."
-)
-_MSG_DECIMAL = "Must be a decimal number such as 1234.56."
-
-
-def gettext_noop(message: str) -> str:
-    """Marks a row message for makemessages (the name it looks for; this package
-    stays free of Django). Row messages are stored in English; the web page
-    translates the ones the catalog knows."""
-    return message
-
-
-# A name or account number that is an identity number or a phone (the strict
-# rule of bureau/core/identity_shapes.py): stored as given, it would keep the
-# number in clear in the subject or the record.
-MSG_NO_IDENTITY = gettext_noop(
-    "Identity numbers and phones are not accepted in this column."
-)
+# Messages with their parameters filled once (bureau/records/fileformat/messages.py
+# holds every template; the web pages and the API translate them when shown).
+_MSG_TOO_OLD = M.fill(M.MSG_TOO_OLD, years=MAX_AGE_YEARS)
+_MSG_NAME_LENGTH = M.fill(M.MSG_MAX_CHARS, count=MAX_NAME_LENGTH)
+_MSG_HISTORY_LENGTH = M.fill(M.MSG_MAX_CHARS, count=MAX_HISTORY_LENGTH)
+_MSG_HISTORY_CHARS = M.fill(M.MSG_HISTORY_CHARS, chars=PAYMENT_HISTORY_CHARS)
+_MSG_DAYS_RANGE = M.fill(M.MSG_BETWEEN, low=0, high=MAX_DAYS_OVERDUE)
+_MSG_ID_TYPES = M.fill(M.MSG_ONE_OF, choices=", ".join(ID_TYPES))
+MSG_NO_IDENTITY = M.MSG_NO_IDENTITY
 # Shortest text the strict rule can match: "+" and 8 digits; a mobile is 11.
 _SHORTEST_IDENTITY = 9
 
@@ -225,7 +215,7 @@ class RowValidator:
                             row_number,
                             mask_free_text(key[:64]),
                             UNKNOWN_COLUMN,
-                            "Unknown column.",
+                            M.MSG_UNKNOWN_COLUMN,
                             mask_value_for_column("id_number", values[key] or ""),
                         )
                     )
@@ -236,17 +226,17 @@ class RowValidator:
 
         action = get("action", "").lower() or "upsert"
         if action not in ACTIONS:
-            fail("action", INVALID_CHOICE, "Must be upsert or delete.")
+            fail("action", INVALID_CHOICE, M.MSG_ACTION)
             action = "upsert"
 
         account_no = get("account_no", "")
         if not account_no:
-            fail("account_no", REQUIRED, "Is required.")
+            fail("account_no", REQUIRED, M.MSG_REQUIRED)
         elif _ACCOUNT_RE.fullmatch(account_no) is None:
             fail(
                 "account_no",
                 INVALID_FORMAT,
-                "Must be 1-64 characters of A-Z, a-z, 0-9, -, _ or /.",
+                M.MSG_ACCOUNT_NO,
             )
         elif len(account_no) >= _SHORTEST_IDENTITY and holds_identity(account_no):
             fail("account_no", INVALID_FORMAT, MSG_NO_IDENTITY)
@@ -254,14 +244,12 @@ class RowValidator:
         id_type = get("id_type", "").lower()
         id_number = ""
         if not id_type:
-            fail("id_type", REQUIRED, "Is required.")
+            fail("id_type", REQUIRED, M.MSG_REQUIRED)
         elif id_type not in _ID_TYPES:
-            fail(
-                "id_type", INVALID_CHOICE, "Must be one of " + ", ".join(ID_TYPES) + "."
-            )
+            fail("id_type", INVALID_CHOICE, _MSG_ID_TYPES)
         raw_id = get("id_number", "")
         if not raw_id:
-            fail("id_number", REQUIRED, "Is required.")
+            fail("id_number", REQUIRED, M.MSG_REQUIRED)
         elif id_type in _ID_TYPES:
             try:
                 id_number = normalize_identity(id_type, raw_id, today=self.today)
@@ -273,9 +261,9 @@ class RowValidator:
         if as_of is None:
             _date_error("as_of", text, fail, required=True)
         elif as_of > self.today:
-            fail("as_of", FUTURE_DATE, "Must not be in the future.")
+            fail("as_of", FUTURE_DATE, M.MSG_FUTURE)
         elif as_of < self.oldest_as_of:
-            fail("as_of", TOO_OLD, f"Must not be more than {MAX_AGE_YEARS} years old.")
+            fail("as_of", TOO_OLD, _MSG_TOO_OLD)
 
         if action == "delete":
             if errors:
@@ -284,13 +272,11 @@ class RowValidator:
 
         name = get("name", "")
         if not name:
-            fail("name", REQUIRED, "Is required.")
+            fail("name", REQUIRED, M.MSG_REQUIRED)
         elif len(name) > MAX_NAME_LENGTH:
-            fail(
-                "name", INVALID_FORMAT, f"Must be at most {MAX_NAME_LENGTH} characters."
-            )
+            fail("name", INVALID_FORMAT, _MSG_NAME_LENGTH)
         elif not name.isprintable():
-            fail("name", INVALID_FORMAT, "Must not contain control characters.")
+            fail("name", INVALID_FORMAT, M.MSG_CONTROL_CHARS)
         elif len(name) >= _SHORTEST_IDENTITY and holds_identity(name):
             fail("name", INVALID_FORMAT, MSG_NO_IDENTITY)
 
@@ -311,7 +297,7 @@ class RowValidator:
 
         currency = get("currency", "").upper() or "CNY"
         if _CURRENCY_RE.fullmatch(currency) is None:
-            fail("currency", INVALID_FORMAT, "Must be an ISO 4217 code of 3 letters.")
+            fail("currency", INVALID_FORMAT, M.MSG_CURRENCY)
 
         decimal_ok = _DECIMAL_RE.fullmatch
         text = get("principal", "")
@@ -363,61 +349,59 @@ class RowValidator:
             fail(
                 "payment_history",
                 INVALID_FORMAT,
-                f"Must be at most {MAX_HISTORY_LENGTH} characters.",
+                _MSG_HISTORY_LENGTH,
             )
         elif not _HISTORY_CHARS.issuperset(history):
             fail(
                 "payment_history",
                 INVALID_FORMAT,
-                "Must use only the characters " + PAYMENT_HISTORY_CHARS + ".",
+                _MSG_HISTORY_CHARS,
             )
 
         # Cross-field rules (only between values that parsed).
         if status == "current":
             if days_overdue:
-                fail("days_overdue", INCONSISTENT, "Must be 0 when status is current.")
+                fail("days_overdue", INCONSISTENT, M.MSG_ZERO_WHEN_CURRENT)
             if amount_overdue:
-                fail(
-                    "amount_overdue", INCONSISTENT, "Must be 0 when status is current."
-                )
+                fail("amount_overdue", INCONSISTENT, M.MSG_ZERO_WHEN_CURRENT)
         elif status == "overdue" and days_overdue == 0:
             fail(
                 "days_overdue",
                 INCONSISTENT,
-                "Must be greater than 0 when status is overdue.",
+                M.MSG_POSITIVE_WHEN_OVERDUE,
             )
         elif status in _ZERO_BALANCE_STATUSES and balance:
-            fail("balance", INCONSISTENT, "Must be 0 when status is settled or closed.")
+            fail("balance", INCONSISTENT, M.MSG_ZERO_WHEN_SETTLED)
         if days_overdue and amount_overdue == _ZERO:
             fail(
                 "amount_overdue",
                 INCONSISTENT,
-                "Must be greater than 0 when days_overdue is greater than 0.",
+                M.MSG_POSITIVE_WHEN_DAYS,
             )
 
         if opened_on is not None:
             if as_of is not None and opened_on > as_of:
-                fail("opened_on", INCONSISTENT, "Must not be after as_of.")
+                fail("opened_on", INCONSISTENT, M.MSG_NOT_AFTER_AS_OF)
             if due_on is not None and due_on < opened_on:
-                fail("due_on", INCONSISTENT, "Must not be before opened_on.")
+                fail("due_on", INCONSISTENT, M.MSG_NOT_BEFORE_OPENED)
         if first_delinquency_on is not None:
             if as_of is not None and first_delinquency_on > as_of:
                 fail(
                     "first_delinquency_on",
                     INCONSISTENT,
-                    _MSG_DELINQUENCY_AFTER_AS_OF,
+                    M.MSG_DELINQUENCY_AFTER_AS_OF,
                 )
             if opened_on is not None and first_delinquency_on < opened_on:
                 fail(
                     "first_delinquency_on",
                     INCONSISTENT,
-                    "Must not be before opened_on.",
+                    M.MSG_NOT_BEFORE_OPENED,
                 )
         elif (days_overdue or status in _DELINQUENT_STATUSES) and not delinquency_text:
             fail(
                 "first_delinquency_on",
                 REQUIRED,
-                "Is required when the account is delinquent.",
+                M.MSG_REQUIRED_DELINQUENT,
             )
 
         if errors:
@@ -489,41 +473,46 @@ def _iso_date(text: str) -> date | None:
 
 def _date_error(column: str, text: str, fail: _Fail, *, required: bool = False) -> None:
     if text:
-        fail(column, INVALID_FORMAT, _MSG_DATE)
+        fail(column, INVALID_FORMAT, M.MSG_DATE)
     elif required:
-        fail(column, REQUIRED, "Is required.")
+        fail(column, REQUIRED, M.MSG_REQUIRED)
+
+
+@lru_cache(maxsize=16)
+def _one_of(ordered: tuple[str, ...]) -> str:
+    return M.fill(M.MSG_ONE_OF, choices=", ".join(ordered))
 
 
 def _choice_error(column: str, text: str, ordered: tuple[str, ...], fail: _Fail) -> str:
     if text:
-        fail(column, INVALID_CHOICE, "Must be one of " + ", ".join(ordered) + ".")
+        fail(column, INVALID_CHOICE, _one_of(ordered))
     else:
-        fail(column, REQUIRED, "Is required.")
+        fail(column, REQUIRED, M.MSG_REQUIRED)
     return ""
 
 
 def _decimal_slow(column: str, text: str, fail: _Fail) -> Decimal | None:
     if not text:
-        fail(column, REQUIRED, "Is required.")
+        fail(column, REQUIRED, M.MSG_REQUIRED)
         return None
     match = _LOOSE_DECIMAL_RE.fullmatch(text)
     if match is None:
-        fail(column, INVALID_FORMAT, _MSG_DECIMAL)
+        fail(column, INVALID_FORMAT, M.MSG_DECIMAL)
         return None
     sign, whole, fraction = match.groups()
     fraction = (fraction or "").rstrip("0")
     whole = whole.lstrip("0") or "0"
     if sign and (whole != "0" or fraction):
-        fail(column, OUT_OF_RANGE, "Must not be negative.")
+        fail(column, OUT_OF_RANGE, M.MSG_NEGATIVE)
         return None
     if len(fraction) > 2:
-        fail(column, INVALID_FORMAT, "Must have at most 2 decimal places.")
+        fail(column, INVALID_FORMAT, M.MSG_DECIMAL_PLACES)
         return None
     if len(whole) > 14:
         fail(
             column,
             OUT_OF_RANGE,
-            "Must have at most 14 digits before the decimal point.",
+            M.MSG_INTEGER_DIGITS,
         )
         return None
     return Decimal(whole + "." + fraction if fraction else whole)
@@ -531,14 +520,14 @@ def _decimal_slow(column: str, text: str, fail: _Fail) -> Decimal | None:
 
 def _days_slow(column: str, text: str, fail: _Fail) -> int | None:
     if not text:
-        fail(column, REQUIRED, "Is required.")
+        fail(column, REQUIRED, M.MSG_REQUIRED)
         return None
     digits = text[1:] if text[:1] in "+-" else text
     if not (digits.isascii() and digits.isdigit()):
-        fail(column, INVALID_FORMAT, "Must be a whole number of days.")
+        fail(column, INVALID_FORMAT, M.MSG_WHOLE_DAYS)
         return None
     days = int(text)
     if not 0 <= days <= MAX_DAYS_OVERDUE:
-        fail(column, OUT_OF_RANGE, f"Must be between 0 and {MAX_DAYS_OVERDUE}.")
+        fail(column, OUT_OF_RANGE, _MSG_DAYS_RANGE)
         return None
     return days

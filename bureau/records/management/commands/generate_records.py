@@ -36,25 +36,81 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--members", type=int, default=3)
-        parser.add_argument("--subjects", type=int, default=300_000)
-        parser.add_argument("--rows", type=int, default=1_000_000)
         parser.add_argument(
-            "--out", required=True, help="File, or directory with --per-member."
+            "--members",
+            type=int,
+            default=3,
+            help="How many members furnish (codes m1..mN; default %(default)s). "
+            "Ignored with --member-codes.",
+        )
+        parser.add_argument(
+            "--subjects",
+            type=int,
+            default=300_000,
+            help="How many distinct persons and companies the rows describe "
+            "(default %(default)s); each has 1-6 accounts, often at several "
+            "members.",
+        )
+        parser.add_argument(
+            "--rows",
+            type=int,
+            default=1_000_000,
+            help="Rows to write in all, every member together (default %(default)s).",
+        )
+        parser.add_argument(
+            "--out",
+            required=True,
+            help="The file to write (its suffix picks the format: .csv, .jsonl, "
+            "optionally .gz); with --per-member, the directory to write into.",
         )
         parser.add_argument(
             "--format",
             choices=("csv", "jsonl"),
-            help="Default: from the --out suffix (.jsonl, .jsonl.gz), else csv.",
+            help="csv or jsonl. Default: from the --out suffix (.jsonl, "
+            ".jsonl.gz), else csv.",
         )
-        parser.add_argument("--gzip", action="store_true", help="Implied by .gz.")
-        parser.add_argument("--error-rate", type=float, default=0.0)
-        parser.add_argument("--seed", type=int, default=0)
-        parser.add_argument("--today", type=date.fromisoformat, help="YYYY-MM-DD.")
-        parser.add_argument("--history-share", type=float, default=0.3)
-        parser.add_argument("--member", help="Write only this member's rows.")
         parser.add_argument(
-            "--member-codes", help="Comma-separated codes (default m1..mN)."
+            "--gzip",
+            action="store_true",
+            help="Compress the output with gzip (implied by an --out ending in .gz).",
+        )
+        parser.add_argument(
+            "--error-rate",
+            type=float,
+            default=0.0,
+            help="Share of rows, 0-1, that carry exactly one defect each (the row "
+            "error codes in turn: required, invalid_format, ...); default "
+            "%(default)s, every row valid.",
+        )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=0,
+            help="Random seed: the same seed and options write the same rows "
+            "(default %(default)s).",
+        )
+        parser.add_argument(
+            "--today",
+            type=date.fromisoformat,
+            help="The date the file is furnished on, YYYY-MM-DD: as_of and the "
+            "other dates are drawn before it (default: today). Give it to repeat "
+            "a file exactly.",
+        )
+        parser.add_argument(
+            "--history-share",
+            type=float,
+            default=0.3,
+            help="Share of rows, 0-1, with a payment_history of 6-24 months "
+            "(default %(default)s).",
+        )
+        parser.add_argument(
+            "--member",
+            help="Write only this member's rows (one of the codes) to --out.",
+        )
+        parser.add_argument(
+            "--member-codes",
+            help="Comma-separated member codes, e.g. acme,globex (default "
+            "m1..mN); their number sets --members.",
         )
         parser.add_argument(
             "--per-member",
