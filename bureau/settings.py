@@ -65,7 +65,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
-    # Under /api/: query parameters checked, English messages, no-store answers.
+    # Under /api/: query parameters checked, messages in Accept-Language's language
+    # (else English), no-store answers.
     "bureau.core.api_middleware.ApiMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -77,6 +77,19 @@ def _fresh_cache():
 
 
 @pytest.fixture
+def fresh_rate_window(time_machine):
+    """The clock at the start of the next hour (ticking): rate limits count in
+    fixed windows (minute, hour), so hits a test sends in a row must not straddle
+    a window's end, which under a loaded machine they sometimes did."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    start = now.replace(minute=0, second=1, microsecond=0) + timedelta(hours=1)
+    time_machine.move_to(start, tick=True)
+    return start
+
+
+@pytest.fixture
 def api_client():
     return APIClient()
 

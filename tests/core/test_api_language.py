@@ -187,6 +187,7 @@ def nul_in_query_string(request, headers):
 
 
 def too_many_queries(request, headers):
+    request.getfixturevalue("fresh_rate_window")
     request.getfixturevalue("settings").BUREAU_QUERY_RATE_PER_USER = "1/hour"
     client = _logged_in(_staff("carol", Role.COMPLIANCE))
     body = query_body(purpose="dispute_handling", consent_reference="")

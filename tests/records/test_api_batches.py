@@ -336,7 +336,7 @@ def rejected(api_client, acme_key):
         ({"HTTP_ACCEPT_LANGUAGE": "en"}, "Must be between 0 and 9999."),
         ({"HTTP_ACCEPT_LANGUAGE": "zh-hans"}, "须在 0 至 9999 之间。"),
         ({"HTTP_ACCEPT_LANGUAGE": "zh-CN,zh;q=0.9"}, "须在 0 至 9999 之间。"),
-        ({}, "须在 0 至 9999 之间。"),  # the site's default language
+        ({}, "Must be between 0 and 9999."),  # a client that asks for none: English
     ],
 )
 def test_errors_when_accept_language_given_localise_message_and_keep_code(

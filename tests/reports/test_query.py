@@ -225,7 +225,7 @@ def test_member_whose_last_batch_is_old_when_querying_gets_403(
 
 
 def test_queries_over_rate_limit_return_429_with_retry_after(
-    api_client, furnished, acme_key, settings
+    api_client, furnished, acme_key, settings, fresh_rate_window
 ):
     settings.BUREAU_QUERY_RATE_PER_KEY = "3/minute"
     statuses = [ask(api_client, acme_key[1]).status_code for _ in range(4)]
@@ -238,7 +238,7 @@ def test_queries_over_rate_limit_return_429_with_retry_after(
 
 
 def test_user_rate_limit_when_exceeded_returns_429(
-    api_client, furnished, bob, settings
+    api_client, furnished, bob, settings, fresh_rate_window
 ):
     settings.BUREAU_QUERY_RATE_PER_USER = "1/minute"
     api_client.force_login(bob)

@@ -202,7 +202,9 @@ def test_lookup_when_member_never_contributed_says_give_to_get(furnished):
 
 
 @fast
-def test_lookup_when_rate_limited_asks_to_wait(bob, furnished, settings):
+def test_lookup_when_rate_limited_asks_to_wait(
+    bob, furnished, settings, fresh_rate_window
+):
     settings.BUREAU_QUERY_RATE_PER_USER = "1/minute"
     client = client_for(bob)
     assert client.post(LOOKUP, form_data()).status_code == 302

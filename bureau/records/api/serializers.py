@@ -24,8 +24,8 @@ class BatchCreateInput(FormInput):
 
 
 class RowMessageField(serializers.CharField):
-    """A stored check message (English) in the request's language: the
-    Accept-Language header, else the site's default (LocaleMiddleware)."""
+    """A stored check message (English) in the request's language: under /api/
+    the Accept-Language header, else English (bureau/core/api_middleware.py)."""
 
     def to_representation(self, value) -> str:
         return messages.localize(str(value), gettext)
