@@ -66,6 +66,7 @@ fuzz: env
 # pictures docs/screenshots holds.
 SHOTS := .data/screenshots
 screenshots: env
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { echo "screenshots: no CJK font, the zh-hans pages would show boxes (apt-get install fonts-noto-cjk)" >&2; exit 1; }
 	rm -rf $(SHOTS)
 	BUREAU_SCREENSHOTS=$(SHOTS) $(BIN)/python -m bureau.embedded run -- $(BIN)/python -m pytest tests/web $(PYTEST_ARGS)
 	@for png in docs/screenshots/*.png; do \

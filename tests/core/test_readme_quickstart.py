@@ -152,8 +152,10 @@ def test_every_curl_in_the_quick_start_fails_on_http_errors():
 
 @pytest.mark.skipif(not shutil.which("curl"), reason="curl not installed")
 def test_readme_quickstart_runs_as_written_right_after_the_demo(
-    celery_worker, live_server, tmp_path
+    celery_worker, live_server, tmp_path, monkeypatch
 ):
+    # `make demo` writes the password into .env; a fresh clone has none.
+    monkeypatch.setenv("BUREAU_DEMO_PASSWORD", "quickstart-demo-password")
     call_command("seed_demo", verbosity=0)  # what `make demo` made: batches 1-3 …
     commands = split_commands(quickstart_block((ROOT / "README.md").read_text()))
     work = _workdir(tmp_path)

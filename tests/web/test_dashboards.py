@@ -474,7 +474,7 @@ def test_dashboard_in_browser_when_bureau_admin_logs_in_shows_charts(
     page.locator("details summary").first.click()
     assert page.locator("details[open] table tbody tr").count() == 30
     page.locator("details summary").first.click()
-    screenshot(page, "dashboard")
+    screenshot(page, "fixture-dashboard")
     page.click("a[href='?days=7']")
     page.wait_for_load_state("networkidle")
     assert page.url.endswith("?days=7")

@@ -364,4 +364,4 @@ def test_disputes_in_browser_when_uploader_confirms_dispute_it_moves_to_answered
     later.refresh_from_db()
     assert later.status == "confirmed"
     assert Dispute.objects.get(pk=urgent.pk).status == "open"
-    screenshot(page, "disputes")
+    screenshot(page, "fixture-disputes")

@@ -307,7 +307,7 @@ def test_browser_when_analyst_looks_up_sees_profile_grid_and_downloads_pdf(
     page.fill("#id_name", "张三")
     page.select_option("#id_purpose", "loan_approval")
     page.fill("#id_consent_reference", "CONSENT-2026-001")
-    screenshot(page, "lookup-form")
+    screenshot(page, "fixture-lookup-form")
     page.click("form.lookup-form button[type=submit]")
     page.wait_for_url(re.compile(r"/lookup/[0-9a-f-]{36}/$"))
 
@@ -319,7 +319,7 @@ def test_browser_when_analyst_looks_up_sees_profile_grid_and_downloads_pdf(
     assert page.locator("ul.legend li").count() >= 10
     text = page.locator("main").inner_text()
     assert all(secret not in text for secret in OTHER_MEMBER)
-    screenshot(page, "profile")
+    screenshot(page, "fixture-profile")
 
     with page.expect_download() as download_info:
         page.click("#download-pdf")
@@ -352,4 +352,4 @@ def test_browser_when_phone_width_profile_wraps_and_tables_scroll(
     cards = page.locator(".cards .card")
     first, second, third = (cards.nth(i).bounding_box() for i in range(3))
     assert first["y"] == second["y"] and third["y"] > first["y"]  # two a row
-    screenshot(page, "profile-phone")
+    screenshot(page, "fixture-profile-phone")

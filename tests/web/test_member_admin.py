@@ -165,7 +165,7 @@ def test_key_in_browser_when_created_is_shown_once(page, login, live_server, ali
     page.wait_for_url(re.compile(r"/keys/created/$"))
     full_key = page.input_value("#new-key")
     assert FULL_KEY.fullmatch(full_key)
-    screenshot(page, "key-created")
+    screenshot(page, "fixture-key-created")
 
     page.click("text=back to the keys")
     page.wait_for_url(re.compile(r"/keys/$"))

@@ -360,9 +360,9 @@ def test_upload_in_browser_when_one_row_bad_shows_progress_errors_and_csv(
         timeout=10_000,
     )
     if page.locator("#batch-progress-bar").count():
-        screenshot(page, "batch-progress")
+        screenshot(page, "fixture-batch-progress")
     else:
-        screenshot(page, "batch-detail")
+        screenshot(page, "fixture-batch-detail")
 
     page.get_by_text("Completed with errors").first.wait_for(timeout=30_000)
     errors = page.locator("#batch-errors table")
@@ -370,7 +370,7 @@ def test_upload_in_browser_when_one_row_bad_shows_progress_errors_and_csv(
     assert MASKED_BAD_ID in errors.inner_text()
     assert ID_BAD_CHECKSUM not in page.content()
     assert page.locator("#batch-progress-bar").count() == 0
-    screenshot(page, "batch-errors")
+    screenshot(page, "fixture-batch-errors")
 
     with page.expect_download() as info:
         page.click("text=Download errors (CSV)")
@@ -386,4 +386,4 @@ def test_upload_in_browser_when_one_row_bad_shows_progress_errors_and_csv(
     page.click("nav >> text=Uploads")
     page.wait_for_url(re.compile(r"/batches/$"))
     assert page.locator("table [data-status=completed_with_errors]").count() == 1
-    screenshot(page, "uploads-list")
+    screenshot(page, "fixture-uploads-list")
