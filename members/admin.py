@@ -4,7 +4,8 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.template.response import TemplateResponse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from bureau.audit.services import IDENTITY_REFUSED, contains_identity
 from bureau.core.errors import BureauError
@@ -31,7 +32,9 @@ def _without_identity(text: str) -> str:
 
 class StatusReasonForm(forms.Form):
     reason = forms.CharField(
-        max_length=REASON_MAX, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Reason"),
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
@@ -83,7 +86,15 @@ class MemberAdmin(admin.ModelAdmin):
                     done += member.status != before
                 except BureauError as exc:
                     messages.error(request, f"{member.code}: {exc.detail}")
-            messages.success(request, f"{title}: {done} member(s) changed.")
+            messages.success(
+                request,
+                ngettext(
+                    "%(title)s: %(count)d member changed.",
+                    "%(title)s: %(count)d members changed.",
+                    done,
+                )
+                % {"title": title, "count": done},
+            )
             return None
         return TemplateResponse(
             request,
@@ -100,26 +111,26 @@ class MemberAdmin(admin.ModelAdmin):
             },
         )
 
-    @admin.action(description="Suspend selected members", permissions=["status"])
+    @admin.action(description=_("Suspend selected members"), permissions=["status"])
     def suspend_members(self, request, queryset):
         return self._status_action(
             request,
             queryset,
             service=member_suspend,
             action="suspend_members",
-            title="Suspend members",
-            text="Their users are logged out and their API keys refused at once.",
+            title=_("Suspend members"),
+            text=_("Their users are logged out and their API keys refused at once."),
         )
 
-    @admin.action(description="Reinstate selected members", permissions=["status"])
+    @admin.action(description=_("Reinstate selected members"), permissions=["status"])
     def reinstate_members(self, request, queryset):
         return self._status_action(
             request,
             queryset,
             service=member_reinstate,
             action="reinstate_members",
-            title="Reinstate members",
-            text="Their users and API keys may be used again.",
+            title=_("Reinstate members"),
+            text=_("Their users and API keys may be used again."),
         )
 
 
@@ -139,10 +150,10 @@ class BureauUserAdmin(UserAdmin):
     add_form = BureauUserCreationForm
     list_display = ["username", "member", "role", "is_active", "last_login"]
     list_filter = ["role", "member", "is_active"]
-    fieldsets = (*UserAdmin.fieldsets, ("Bureau", {"fields": ("member", "role")}))
+    fieldsets = (*UserAdmin.fieldsets, (_("Bureau"), {"fields": ("member", "role")}))
     add_fieldsets = (
         *UserAdmin.add_fieldsets,
-        ("Bureau", {"fields": ("member", "role")}),
+        (_("Bureau"), {"fields": ("member", "role")}),
     )
 
 
@@ -237,13 +248,15 @@ class ApiKeyAdmin(admin.ModelAdmin):
         )
         obj.pk = key.pk
         messages.warning(
-            request, f"New API key (copy it now, it is shown only once): {full_key}"
+            request,
+            gettext("New API key (copy it now, it is shown only once): %(key)s")
+            % {"key": full_key},
         )
 
     def has_delete_permission(self, request, obj=None):
         return False  # revoke instead: the audit trail refers to keys
 
-    @admin.action(description="Revoke selected keys")
+    @admin.action(description=_("Revoke selected keys"))
     def revoke_keys(self, request, queryset):
         for key in queryset:
             api_key_revoke(key=key, actor=request.user)

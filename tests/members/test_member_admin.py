@@ -65,3 +65,24 @@ def test_admin_member_form_when_editing_cannot_change_status(client, root, acme)
     response = client.get(f"{CHANGELIST}{acme.pk}/change/")
     assert response.status_code == 200
     assert b'name="status"' not in response.content
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("zh-hans", ["暂停所选会员", "恢复所选会员"]),
+        ("en", ["Suspend selected members", "Reinstate selected members"]),
+    ],
+)
+def test_admin_member_actions_when_listed_speak_the_language(
+    client, root, acme, language, words
+):
+    client.force_login(root)
+    page = client.get(CHANGELIST, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert all(word in page for word in words)
+    asked = client.post(
+        CHANGELIST,
+        {"action": "suspend_members", "_selected_action": [acme.pk]},
+        HTTP_ACCEPT_LANGUAGE=language,
+    ).content.decode()
+    assert words[0].replace("所选", "").replace(" selected", "") in asked  # title
