@@ -8,6 +8,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+# Role is the user field's choices; its names and groups live in bureau.core.roles.
+from bureau.core.roles import BUREAU_ROLES, MEMBER_ROLES, Role
+
 
 class Member(models.Model):
     class Kind(models.TextChoices):
@@ -51,27 +54,6 @@ class Member(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
-
-
-class Role(models.TextChoices):
-    MEMBER_ADMIN = "member_admin", "Member admin"
-    UPLOADER = "uploader", "Uploader"
-    ANALYST = "analyst", "Analyst"
-    BUREAU_ADMIN = "bureau_admin", "Bureau admin"
-    COMPLIANCE = "compliance", "Compliance"
-    AUDITOR = "auditor", "Auditor"
-
-
-MEMBER_ROLES = frozenset({Role.MEMBER_ADMIN, Role.UPLOADER, Role.ANALYST})
-BUREAU_ROLES = frozenset({Role.BUREAU_ADMIN, Role.COMPLIANCE, Role.AUDITOR})
-# Who does what, shared by the API and the web pages (docs/permissions.md).
-FURNISHER_ROLES = frozenset({Role.UPLOADER, Role.MEMBER_ADMIN})
-QUERY_ROLES = frozenset(
-    {Role.ANALYST, Role.MEMBER_ADMIN, Role.COMPLIANCE, Role.BUREAU_ADMIN}
-)
-REPORT_READER_ROLES = QUERY_ROLES | {Role.AUDITOR}
-# Bureau decisions (suspensions, handling alerts): compliance, and bureau admins.
-DECISION_ROLES = frozenset({Role.COMPLIANCE, Role.BUREAU_ADMIN})
 
 
 class User(AbstractUser):

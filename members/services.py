@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 
 from bureau.audit.services import AuditDetailsError, audit_record, refuse_identity
 from bureau.core.errors import Conflict, ValidationFailed
+from bureau.core.roles import BUREAU_ROLES, MEMBER_ROLES, Role
 from members import keycache, keys
-from members.models import BUREAU_ROLES, MEMBER_ROLES, ApiKey, Member, Role, User
+from members.models import ApiKey, Member, User
 from members.principals import actor_user_and_key
 
 SCOPES = frozenset(ApiKey.Scope.values)

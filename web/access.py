@@ -1,4 +1,4 @@
-"""Who may open which page: the same roles as the API (members/permissions.py)."""
+"""Who may open which page: the same role groups as the API (bureau/core/roles.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 
-from members.models import BUREAU_ROLES, MEMBER_ROLES, Member
-
-MEMBER_STAFF = MEMBER_ROLES
-BUREAU_STAFF = BUREAU_ROLES
+from members.models import Member
 
 
 def member_of(request) -> Member:
@@ -23,7 +20,11 @@ def member_of(request) -> Member:
 
 
 def role_required(*roles: str):
-    """Login required, then one of `roles` (superusers pass); else 403."""
+    """Login required, then one of `roles` (superusers pass); else 403.
+
+    `roles` are names from bureau/core/roles.py, usually a group unpacked:
+    `@role_required(*FURNISHER_ROLES)`.
+    """
 
     def decorator(view):
         @login_required

@@ -7,6 +7,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bureau.core.errors import NotFound, ValidationFailed
+from bureau.core.permissions import ANY_SCOPE, RoleOrScope
+from bureau.core.roles import BUREAU_ROLES, DECISION_ROLES, MEMBER_ADMINS, MEMBER_ROLES
 from members.api.serializers import (
     ApiKeyCreatedOutput,
     ApiKeyCreateInput,
@@ -15,8 +17,8 @@ from members.api.serializers import (
     MemberStaffOutput,
     MemberStatusInput,
 )
-from members.models import BUREAU_ROLES, DECISION_ROLES, MEMBER_ROLES, Member, Role
-from members.permissions import ANY_SCOPE, RoleOrScope, actor_member
+from members.models import Member
+from members.permissions import actor_member
 from members.selectors import api_keys_of_member, member_usage, members_list
 from members.services import (
     api_key_create,
@@ -26,17 +28,12 @@ from members.services import (
     member_suspend,
 )
 
-MEMBER_STAFF = MEMBER_ROLES
-BUREAU_STAFF = BUREAU_ROLES
-# Suspensions are compliance decisions; bureau admins may act too.
-SUSPENDERS = DECISION_ROLES
-
 
 class MemberListView(GenericAPIView):
     """Bureau staff list the member platforms, optionally by status."""
 
     permission_classes = [RoleOrScope]
-    allowed_roles = BUREAU_STAFF
+    roles = {"GET": BUREAU_ROLES}
     no_key_reason = "Member platforms are bureau business; no key scope grants it."
 
     @extend_schema(
@@ -60,7 +57,8 @@ class MemberListView(GenericAPIView):
 
 class _MemberStatusView(APIView):
     permission_classes = [RoleOrScope]
-    allowed_roles = SUSPENDERS
+    # Suspensions are compliance decisions; bureau admins may act too.
+    roles = {"POST": DECISION_ROLES}
     no_key_reason = "Suspensions are compliance decisions made by people."
     service = None
 
@@ -92,8 +90,8 @@ class MemberMeView(APIView):
     """The caller's own member platform and its usage."""
 
     permission_classes = [RoleOrScope]
-    allowed_roles = MEMBER_STAFF
-    required_scope = ANY_SCOPE
+    roles = {"GET": MEMBER_ROLES}
+    scopes = {"GET": ANY_SCOPE}
 
     @extend_schema(responses=MemberMeOutput)
     def get(self, request):
@@ -108,7 +106,7 @@ class ApiKeyListCreateView(GenericAPIView):
     """A member admin lists and issues the member's API keys."""
 
     permission_classes = [RoleOrScope]
-    allowed_roles = (Role.MEMBER_ADMIN,)
+    roles = {"GET": MEMBER_ADMINS, "POST": MEMBER_ADMINS}
     no_key_reason = "A key must not mint or list keys: only a member admin may."
 
     @extend_schema(responses=ApiKeyOutput(many=True))
@@ -132,7 +130,7 @@ class ApiKeyDetailView(APIView):
     """Read or revoke one key of the caller's member."""
 
     permission_classes = [RoleOrScope]
-    allowed_roles = (Role.MEMBER_ADMIN,)
+    roles = {"GET": MEMBER_ADMINS, "DELETE": MEMBER_ADMINS}
     no_key_reason = "A key must not read or revoke keys: only a member admin may."
 
     def _get_key(self, request, key_id: int):
@@ -155,7 +153,7 @@ class ApiKeyRotateView(APIView):
     for `BUREAU_KEY_ROTATION_OVERLAP_HOURS`, then expires."""
 
     permission_classes = [RoleOrScope]
-    allowed_roles = (Role.MEMBER_ADMIN,)
+    roles = {"POST": MEMBER_ADMINS}
     no_key_reason = "A key must not mint its own successor: only a member admin may."
 
     @extend_schema(request=None, responses={201: ApiKeyCreatedOutput})

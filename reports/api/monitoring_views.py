@@ -7,9 +7,10 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from bureau.core.fields import StrictCharField
+from bureau.core.permissions import RoleOrScope
+from bureau.core.roles import MEMBER_ADMINS, WATCHERS
 from bureau.records.models import ID_TYPES
-from members.models import Role
-from members.permissions import RoleOrScope, actor_member
+from members.permissions import actor_member
 from reports.models import Watch, Webhook, WebhookEvent
 from reports.services import watches as watch_service
 from reports.services import webhooks as webhook_service
@@ -69,11 +70,9 @@ class WebhookCreatedOutput(WebhookOutput):
 
 class MonitorView(GenericAPIView):
     permission_classes = [RoleOrScope]
-    required_scope = "monitor"
 
 
 class WatchBaseView(MonitorView):
-    allowed_roles = (Role.ANALYST, Role.MEMBER_ADMIN)
     serializer_class = WatchOutput
 
     def get_queryset(self):
@@ -83,6 +82,9 @@ class WatchBaseView(MonitorView):
 class WatchListCreateView(WatchBaseView):
     """Watch a person (the identity checks of a query; a miss is a 404), or list
     your live watches, newest first."""
+
+    roles = {"GET": WATCHERS, "POST": WATCHERS}
+    scopes = {"GET": "monitor", "POST": "monitor"}
 
     @extend_schema(responses=WatchOutput(many=True))
     def get(self, request):
@@ -104,6 +106,9 @@ class WatchListCreateView(WatchBaseView):
 
 
 class WatchDetailView(WatchBaseView):
+    roles = {"GET": WATCHERS, "DELETE": WATCHERS}
+    scopes = {"GET": "monitor", "DELETE": "monitor"}
+
     @extend_schema(responses=WatchOutput)
     def get(self, request, watch_id: int):
         watch = get_object_or_404(self.get_queryset(), pk=watch_id)
@@ -117,7 +122,6 @@ class WatchDetailView(WatchBaseView):
 
 
 class WebhookBaseView(MonitorView):
-    allowed_roles = (Role.MEMBER_ADMIN,)
     serializer_class = WebhookOutput
 
     def get_queryset(self):
@@ -127,6 +131,9 @@ class WebhookBaseView(MonitorView):
 class WebhookListCreateView(WebhookBaseView):
     """Register an endpoint for profile.changed / batch.completed deliveries (the
     signing secret is in this response only), or list your webhooks."""
+
+    roles = {"GET": MEMBER_ADMINS, "POST": MEMBER_ADMINS}
+    scopes = {"GET": "monitor", "POST": "monitor"}
 
     @extend_schema(responses=WebhookOutput(many=True))
     def get(self, request):
@@ -147,6 +154,9 @@ class WebhookListCreateView(WebhookBaseView):
 
 
 class WebhookDetailView(WebhookBaseView):
+    roles = {"GET": MEMBER_ADMINS, "DELETE": MEMBER_ADMINS}
+    scopes = {"GET": "monitor", "DELETE": "monitor"}
+
     @extend_schema(responses=WebhookOutput)
     def get(self, request, webhook_id: int):
         webhook = get_object_or_404(self.get_queryset(), pk=webhook_id)

@@ -12,8 +12,9 @@ from bureau.audit.services import audit_record
 from bureau.core.csv import csv_response
 from bureau.core.errors import TooLarge, ValidationFailed
 from bureau.core.parsers import MultiPartParser
-from members.models import Role
-from members.permissions import RoleOrScope, actor_member
+from bureau.core.permissions import RoleOrScope
+from bureau.core.roles import SCREENERS
+from members.permissions import actor_member
 from reports.api.screening_serializers import (
     ScreeningCreateInput,
     ScreeningOutput,
@@ -32,8 +33,8 @@ _MULTIPART_SLACK = 64 * 1024
 
 class ScreeningBaseView(GenericAPIView):
     permission_classes = [RoleOrScope]
-    required_scope = "query"
-    allowed_roles = (Role.ANALYST, Role.MEMBER_ADMIN)
+    roles = {"GET": SCREENERS}
+    scopes = {"GET": "query"}
     serializer_class = ScreeningOutput
 
     def get_queryset(self):
@@ -48,6 +49,8 @@ class ScreeningListCreateView(ScreeningBaseView):
     your screenings (newest first)."""
 
     parser_classes = [MultiPartParser]
+    roles = {"GET": SCREENERS, "POST": SCREENERS}
+    scopes = {"GET": "query", "POST": "query"}
 
     @extend_schema(responses=ScreeningOutput(many=True))
     def get(self, request):

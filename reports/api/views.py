@@ -10,23 +10,22 @@ from rest_framework.views import APIView
 
 from bureau.audit.services import audit_record
 from bureau.core.errors import NotFound, ValidationFailed
-from members.models import QUERY_ROLES, REPORT_READER_ROLES, Role
-from members.permissions import RoleOrScope, actor_member
+from bureau.core.permissions import RoleOrScope
+from bureau.core.roles import INQUIRY_READERS, QUERY_ROLES, REPORT_READER_ROLES
+from members.permissions import actor_member
 from reports.api.report_schema import ReportOutput
 from reports.api.serializers import InquiryOutput, QueryInput
 from reports.selectors import inquiries_of_member, inquiry_for_report
 from reports.services import query as query_service
 from reports.services.pdf import render_pdf
 
-REPORT_READERS = REPORT_READER_ROLES
-
 
 class QueryView(APIView):
     """Look up one person's cross-platform profile, for a stated purpose."""
 
     permission_classes = [RoleOrScope]
-    required_scope = "query"
-    allowed_roles = QUERY_ROLES
+    roles = {"POST": QUERY_ROLES}
+    scopes = {"POST": "query"}
 
     @extend_schema(request=QueryInput, responses={200: ReportOutput, 404: dict})
     def post(self, request):
@@ -44,8 +43,8 @@ class ReportView(APIView):
     """The report of an inquiry, as JSON, `?format=html` or `?format=pdf`."""
 
     permission_classes = [RoleOrScope]
-    required_scope = "query"
-    allowed_roles = REPORT_READERS
+    roles = {"GET": REPORT_READER_ROLES}
+    scopes = {"GET": "query"}
 
     @extend_schema(
         parameters=[OpenApiParameter("format", str, enum=["json", "html", "pdf"])],
@@ -101,8 +100,8 @@ class InquiryListView(GenericAPIView):
     """Inquiries made by your own member (auditable usage)."""
 
     permission_classes = [RoleOrScope]
-    required_scope = "query"
-    allowed_roles = (Role.MEMBER_ADMIN, Role.ANALYST, Role.AUDITOR, Role.BUREAU_ADMIN)
+    roles = {"GET": INQUIRY_READERS}
+    scopes = {"GET": "query"}
     serializer_class = InquiryOutput
 
     @extend_schema(responses=InquiryOutput(many=True))

@@ -5,13 +5,13 @@ from django.urls import path
 from django.utils import translation
 from rest_framework.views import APIView
 
-from members.permissions import ANY_SCOPE, RoleOrScope
+from bureau.core.permissions import ANY_SCOPE, RoleOrScope
 from tests.conftest import bearer
 
 
 class Boom(APIView):
     permission_classes = [RoleOrScope]
-    required_scope = ANY_SCOPE
+    scopes = {"GET": ANY_SCOPE}
 
     def get(self, request):
         raise RuntimeError("kaboom: something internal")

@@ -1,7 +1,9 @@
 """The permission matrix: every actor × every `/api/v1/` endpoint × own/other member.
 
-ONE table (MATRIX, expanded into ROWS) states the expected status of every call;
-docs/permissions.md explains the policy behind each column. A route or method that
+ONE table (MATRIX, expanded into ROWS) states the expected status of every call and,
+in its last column, the audit event a successful call records ("-": none). A
+refused call (4xx) records nothing. docs/permissions.md explains the policy behind
+each column. A route or method that
 the URL resolver knows and the table does not fails the suite: adding an endpoint
 means adding its rows.
 
@@ -22,10 +24,11 @@ from datetime import timedelta
 
 import pytest
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from bureau.audit.models import Alert
+from bureau.audit.models import Alert, AuditEvent
 from bureau.records.models import Record
 from bureau.records.services.disputes import dispute_open
 from reports.services.query import QueryInput, query_run
@@ -63,79 +66,81 @@ BUREAU_USERS = ("bureau_admin", "compliance", "auditor")
 
 # fmt: off
 MATRIX = [
-    # method    path                                    whose     m_adm upl  anl  b_adm comp  aud anon k:up k:qry k:mon
-    ("GET",    "/api/v1/members/me/",                   "-",      200, 200, 200, 403, 403, 403, 401, 200, 200, 200),
-    ("GET",    "/api/v1/keys/",                         "-",      200, 403, 403, 403, 403, 403, 401, 403, 403, 403),
-    ("POST",   "/api/v1/keys/",                         "-",      201, 403, 403, 403, 403, 403, 401, 403, 403, 403),
-    ("GET",    "/api/v1/keys/{key_id}/",                "own",    200, 403, 403, 403, 403, 403, 401, 403, 403, 403),
-    ("GET",    "/api/v1/keys/{key_id}/",                "other",  404, 403, 403, 403, 403, 403, 401, 403, 403, 403),
-    ("DELETE", "/api/v1/keys/{key_id}/",                "own",    204, 403, 403, 403, 403, 403, 401, 403, 403, 403),
-    ("DELETE", "/api/v1/keys/{key_id}/",                "other",  404, 403, 403, 403, 403, 403, 401, 403, 403, 403),
-    ("POST",   "/api/v1/keys/{key_id}/rotate/",         "own",    201, 403, 403, 403, 403, 403, 401, 403, 403, 403),
-    ("POST",   "/api/v1/keys/{key_id}/rotate/",         "other",  404, 403, 403, 403, 403, 403, 401, 403, 403, 403),
+    # method    path                                    whose     m_adm upl  anl  b_adm comp  aud anon k:up k:qry k:mon  audited
+    ("GET",    "/api/v1/members/me/",                   "-",      200, 200, 200, 403, 403, 403, 401, 200, 200, 200, "-"),
+    ("GET",    "/api/v1/keys/",                         "-",      200, 403, 403, 403, 403, 403, 401, 403, 403, 403, "-"),
+    ("POST",   "/api/v1/keys/",                         "-",      201, 403, 403, 403, 403, 403, 401, 403, 403, 403, "api_key.create"),
+    ("GET",    "/api/v1/keys/{key_id}/",                "own",    200, 403, 403, 403, 403, 403, 401, 403, 403, 403, "-"),
+    ("GET",    "/api/v1/keys/{key_id}/",                "other",  404, 403, 403, 403, 403, 403, 401, 403, 403, 403, "-"),
+    ("DELETE", "/api/v1/keys/{key_id}/",                "own",    204, 403, 403, 403, 403, 403, 401, 403, 403, 403, "api_key.revoke"),
+    ("DELETE", "/api/v1/keys/{key_id}/",                "other",  404, 403, 403, 403, 403, 403, 401, 403, 403, 403, "api_key.revoke"),
+    ("POST",   "/api/v1/keys/{key_id}/rotate/",         "own",    201, 403, 403, 403, 403, 403, 401, 403, 403, 403, "api_key.rotate"),
+    ("POST",   "/api/v1/keys/{key_id}/rotate/",         "other",  404, 403, 403, 403, 403, 403, 401, 403, 403, 403, "api_key.rotate"),
     # Member platforms are bureau business: staff list them, compliance and bureau
-    # admins suspend and reinstate (auditors read only).
-    ("GET",    "/api/v1/members/",                      "-",      403, 403, 403, 200, 200, 200, 401, 403, 403, 403),
-    ("POST",   "/api/v1/members/{code}/suspend/",       "own",    403, 403, 403, 200, 200, 403, 401, 403, 403, 403),
-    ("POST",   "/api/v1/members/{code}/suspend/",       "other",  403, 403, 403, 200, 200, 403, 401, 403, 403, 403),
-    ("POST",   "/api/v1/members/{code}/reinstate/",     "own",    403, 403, 403, 200, 200, 403, 401, 403, 403, 403),
-    ("POST",   "/api/v1/members/{code}/reinstate/",     "other",  403, 403, 403, 200, 200, 403, 401, 403, 403, 403),
-    ("GET",    "/api/v1/batches/",                      "-",      200, 200, 403, 200, 403, 200, 401, 200, 403, 403),
-    ("POST",   "/api/v1/batches/",                      "-",      202, 202, 403, 403, 403, 403, 401, 202, 403, 403),
+    # admins suspend and reinstate (auditors read only). Reinstating an active member
+    # changes nothing, so records nothing (tests/members/test_suspension.py).
+    ("GET",    "/api/v1/members/",                      "-",      403, 403, 403, 200, 200, 200, 401, 403, 403, 403, "-"),
+    ("POST",   "/api/v1/members/{code}/suspend/",       "own",    403, 403, 403, 200, 200, 403, 401, 403, 403, 403, "member.suspend"),
+    ("POST",   "/api/v1/members/{code}/suspend/",       "other",  403, 403, 403, 200, 200, 403, 401, 403, 403, 403, "member.suspend"),
+    ("POST",   "/api/v1/members/{code}/reinstate/",     "own",    403, 403, 403, 200, 200, 403, 401, 403, 403, 403, "-"),
+    ("POST",   "/api/v1/members/{code}/reinstate/",     "other",  403, 403, 403, 200, 200, 403, 401, 403, 403, 403, "-"),
+    ("GET",    "/api/v1/batches/",                      "-",      200, 200, 403, 200, 403, 200, 401, 200, 403, 403, "-"),
+    ("POST",   "/api/v1/batches/",                      "-",      202, 202, 403, 403, 403, 403, 401, 202, 403, 403, "batch.create"),
     # An analyst reads a batch only when a member admin shared it (404 otherwise).
-    ("GET",    "/api/v1/batches/{batch_id}/",           "own",    200, 200, 404, 200, 403, 200, 401, 200, 403, 403),
-    ("GET",    "/api/v1/batches/{batch_id}/",           "other",  404, 404, 404, 200, 403, 200, 401, 404, 403, 403),
-    ("GET",    "/api/v1/batches/{batch_id}/errors/",    "own",    200, 200, 404, 200, 403, 200, 401, 200, 403, 403),
-    ("GET",    "/api/v1/batches/{batch_id}/errors/",    "other",  404, 404, 404, 200, 403, 200, 401, 404, 403, 403),
-    ("POST",   "/api/v1/batches/{batch_id}/share/",     "own",    200, 403, 403, 403, 403, 403, 401, 403, 403, 403),
-    ("POST",   "/api/v1/batches/{batch_id}/share/",     "other",  404, 403, 403, 403, 403, 403, 401, 403, 403, 403),
-    ("POST",   "/api/v1/queries/",                      "-",      200, 403, 200, 200, 200, 403, 401, 403, 200, 403),
-    ("GET",    "/api/v1/queries/{inquiry_id}/report/",  "own",    200, 403, 200, 200, 200, 200, 401, 403, 200, 403),
-    ("GET",    "/api/v1/queries/{inquiry_id}/report/",  "other",  404, 403, 404, 200, 200, 200, 401, 403, 404, 403),
-    ("GET",    "/api/v1/inquiries/",                    "-",      200, 403, 200, 200, 403, 200, 401, 403, 200, 403),
-    ("GET",    "/api/v1/screenings/",                   "-",      200, 403, 200, 403, 403, 403, 401, 403, 200, 403),
-    ("POST",   "/api/v1/screenings/",                   "-",      202, 403, 202, 403, 403, 403, 401, 403, 202, 403),
-    ("GET",    "/api/v1/screenings/{screening_id}/",    "own",    200, 403, 200, 403, 403, 403, 401, 403, 200, 403),
-    ("GET",    "/api/v1/screenings/{screening_id}/",    "other",  404, 403, 404, 403, 403, 403, 401, 403, 404, 403),
-    ("GET",    "/api/v1/screenings/{screening_id}/results/", "own",   200, 403, 200, 403, 403, 403, 401, 403, 200, 403),
-    ("GET",    "/api/v1/screenings/{screening_id}/results/", "other", 404, 403, 404, 403, 403, 403, 401, 403, 404, 403),
-    ("GET",    "/api/v1/audit-events/",                 "-",      403, 403, 403, 200, 403, 200, 401, 403, 403, 403),
+    # Reading errors as JSON is not audited; the CSV download is (batch.errors_download).
+    ("GET",    "/api/v1/batches/{batch_id}/",           "own",    200, 200, 404, 200, 403, 200, 401, 200, 403, 403, "-"),
+    ("GET",    "/api/v1/batches/{batch_id}/",           "other",  404, 404, 404, 200, 403, 200, 401, 404, 403, 403, "-"),
+    ("GET",    "/api/v1/batches/{batch_id}/errors/",    "own",    200, 200, 404, 200, 403, 200, 401, 200, 403, 403, "-"),
+    ("GET",    "/api/v1/batches/{batch_id}/errors/",    "other",  404, 404, 404, 200, 403, 200, 401, 404, 403, 403, "-"),
+    ("POST",   "/api/v1/batches/{batch_id}/share/",     "own",    200, 403, 403, 403, 403, 403, 401, 403, 403, 403, "batch.share"),
+    ("POST",   "/api/v1/batches/{batch_id}/share/",     "other",  404, 403, 403, 403, 403, 403, 401, 403, 403, 403, "batch.share"),
+    ("POST",   "/api/v1/queries/",                      "-",      200, 403, 200, 200, 200, 403, 401, 403, 200, 403, "query.run"),
+    ("GET",    "/api/v1/queries/{inquiry_id}/report/",  "own",    200, 403, 200, 200, 200, 200, 401, 403, 200, 403, "report.view"),
+    ("GET",    "/api/v1/queries/{inquiry_id}/report/",  "other",  404, 403, 404, 200, 200, 200, 401, 403, 404, 403, "report.view"),
+    ("GET",    "/api/v1/inquiries/",                    "-",      200, 403, 200, 200, 403, 200, 401, 403, 200, 403, "-"),
+    ("GET",    "/api/v1/screenings/",                   "-",      200, 403, 200, 403, 403, 403, 401, 403, 200, 403, "-"),
+    ("POST",   "/api/v1/screenings/",                   "-",      202, 403, 202, 403, 403, 403, 401, 403, 202, 403, "screening.create"),
+    ("GET",    "/api/v1/screenings/{screening_id}/",    "own",    200, 403, 200, 403, 403, 403, 401, 403, 200, 403, "-"),
+    ("GET",    "/api/v1/screenings/{screening_id}/",    "other",  404, 403, 404, 403, 403, 403, 401, 403, 404, 403, "-"),
+    ("GET",    "/api/v1/screenings/{screening_id}/results/", "own",   200, 403, 200, 403, 403, 403, 401, 403, 200, 403, "screening.results_view"),
+    ("GET",    "/api/v1/screenings/{screening_id}/results/", "other", 404, 403, 404, 403, 403, 403, 401, 403, 404, 403, "screening.results_view"),
+    ("GET",    "/api/v1/audit-events/",                 "-",      403, 403, 403, 200, 403, 200, 401, 403, 403, 403, "audit.read"),
     # Misuse alerts are bureau-side: staff read them, compliance/admins handle them.
-    ("GET",    "/api/v1/alerts/",                       "-",      403, 403, 403, 200, 200, 200, 401, 403, 403, 403),
-    ("GET",    "/api/v1/alerts/{alert_id}/",            "own",    403, 403, 403, 200, 200, 200, 401, 403, 403, 403),
-    ("GET",    "/api/v1/alerts/{alert_id}/",            "other",  403, 403, 403, 200, 200, 200, 401, 403, 403, 403),
-    ("PATCH",  "/api/v1/alerts/{alert_id}/",            "own",    403, 403, 403, 200, 200, 403, 401, 403, 403, 403),
-    ("PATCH",  "/api/v1/alerts/{alert_id}/",            "other",  403, 403, 403, 200, 200, 403, 401, 403, 403, 403),
+    ("GET",    "/api/v1/alerts/",                       "-",      403, 403, 403, 200, 200, 200, 401, 403, 403, 403, "alert.read"),
+    ("GET",    "/api/v1/alerts/{alert_id}/",            "own",    403, 403, 403, 200, 200, 200, 401, 403, 403, 403, "alert.read"),
+    ("GET",    "/api/v1/alerts/{alert_id}/",            "other",  403, 403, 403, 200, 200, 200, 401, 403, 403, 403, "alert.read"),
+    ("PATCH",  "/api/v1/alerts/{alert_id}/",            "own",    403, 403, 403, 200, 200, 403, 401, 403, 403, 403, "alert.update"),
+    ("PATCH",  "/api/v1/alerts/{alert_id}/",            "other",  403, 403, 403, 200, 200, 403, 401, 403, 403, 403, "alert.update"),
     # Monitoring is member-side: analysts and admins watch, only admins hook.
-    ("GET",    "/api/v1/watches/",                      "-",      200, 403, 200, 403, 403, 403, 401, 403, 403, 200),
-    ("POST",   "/api/v1/watches/",                      "-",      201, 403, 201, 403, 403, 403, 401, 403, 403, 201),
-    ("GET",    "/api/v1/watches/{watch_id}/",           "own",    200, 403, 200, 403, 403, 403, 401, 403, 403, 200),
-    ("GET",    "/api/v1/watches/{watch_id}/",           "other",  404, 403, 404, 403, 403, 403, 401, 403, 403, 404),
-    ("DELETE", "/api/v1/watches/{watch_id}/",           "own",    204, 403, 204, 403, 403, 403, 401, 403, 403, 204),
-    ("DELETE", "/api/v1/watches/{watch_id}/",           "other",  404, 403, 404, 403, 403, 403, 401, 403, 403, 404),
-    ("GET",    "/api/v1/webhooks/",                     "-",      200, 403, 403, 403, 403, 403, 401, 403, 403, 200),
-    ("POST",   "/api/v1/webhooks/",                     "-",      201, 403, 403, 403, 403, 403, 401, 403, 403, 201),
-    ("GET",    "/api/v1/webhooks/{webhook_id}/",        "own",    200, 403, 403, 403, 403, 403, 401, 403, 403, 200),
-    ("GET",    "/api/v1/webhooks/{webhook_id}/",        "other",  404, 403, 403, 403, 403, 403, 401, 403, 403, 404),
-    ("DELETE", "/api/v1/webhooks/{webhook_id}/",        "own",    204, 403, 403, 403, 403, 403, 401, 403, 403, 204),
-    ("DELETE", "/api/v1/webhooks/{webhook_id}/",        "other",  404, 403, 403, 403, 403, 403, 401, 403, 403, 404),
+    ("GET",    "/api/v1/watches/",                      "-",      200, 403, 200, 403, 403, 403, 401, 403, 403, 200, "-"),
+    ("POST",   "/api/v1/watches/",                      "-",      201, 403, 201, 403, 403, 403, 401, 403, 403, 201, "watch.create"),
+    ("GET",    "/api/v1/watches/{watch_id}/",           "own",    200, 403, 200, 403, 403, 403, 401, 403, 403, 200, "-"),
+    ("GET",    "/api/v1/watches/{watch_id}/",           "other",  404, 403, 404, 403, 403, 403, 401, 403, 403, 404, "-"),
+    ("DELETE", "/api/v1/watches/{watch_id}/",           "own",    204, 403, 204, 403, 403, 403, 401, 403, 403, 204, "watch.delete"),
+    ("DELETE", "/api/v1/watches/{watch_id}/",           "other",  404, 403, 404, 403, 403, 403, 401, 403, 403, 404, "watch.delete"),
+    ("GET",    "/api/v1/webhooks/",                     "-",      200, 403, 403, 403, 403, 403, 401, 403, 403, 200, "-"),
+    ("POST",   "/api/v1/webhooks/",                     "-",      201, 403, 403, 403, 403, 403, 401, 403, 403, 201, "webhook.create"),
+    ("GET",    "/api/v1/webhooks/{webhook_id}/",        "own",    200, 403, 403, 403, 403, 403, 401, 403, 403, 200, "-"),
+    ("GET",    "/api/v1/webhooks/{webhook_id}/",        "other",  404, 403, 403, 403, 403, 403, 401, 403, 403, 404, "-"),
+    ("DELETE", "/api/v1/webhooks/{webhook_id}/",        "own",    204, 403, 403, 403, 403, 403, 401, 403, 403, 204, "webhook.delete"),
+    ("DELETE", "/api/v1/webhooks/{webhook_id}/",        "other",  404, 403, 403, 403, 403, 403, 401, 403, 403, 404, "webhook.delete"),
     # Data-subject rights: compliance opens disputes and acts for the subject; the
     # furnisher (member admin, uploader, upload key) reads and answers its own.
     # Compliance may only withdraw: answering for the furnisher is refused (403).
-    ("GET",    "/api/v1/disputes/",                     "-",      200, 200, 403, 200, 200, 200, 401, 200, 403, 403),
-    ("POST",   "/api/v1/disputes/",                     "-",      403, 403, 403, 403, 201, 403, 401, 403, 403, 403),
-    ("GET",    "/api/v1/disputes/{dispute_id}/",        "own",    200, 200, 403, 200, 200, 200, 401, 200, 403, 403),
-    ("GET",    "/api/v1/disputes/{dispute_id}/",        "other",  404, 404, 403, 200, 200, 200, 401, 404, 403, 403),
-    ("PATCH",  "/api/v1/disputes/{dispute_id}/",        "own",    200, 200, 403, 403, 403, 403, 401, 200, 403, 403),
-    ("PATCH",  "/api/v1/disputes/{dispute_id}/",        "other",  404, 404, 403, 403, 403, 403, 401, 404, 403, 403),
-    ("GET",    "/api/v1/subjects/{subject_id}/inquiries/",   "own",   403, 403, 403, 200, 200, 200, 401, 403, 403, 403),
-    ("GET",    "/api/v1/subjects/{subject_id}/inquiries/",   "other", 403, 403, 403, 200, 200, 200, 401, 403, 403, 403),
-    ("GET",    "/api/v1/subjects/{subject_id}/statements/",  "own",   403, 403, 403, 200, 200, 200, 401, 403, 403, 403),
-    ("GET",    "/api/v1/subjects/{subject_id}/statements/",  "other", 403, 403, 403, 200, 200, 200, 401, 403, 403, 403),
-    ("POST",   "/api/v1/subjects/{subject_id}/statements/",  "own",   403, 403, 403, 403, 201, 403, 401, 403, 403, 403),
-    ("POST",   "/api/v1/subjects/{subject_id}/statements/",  "other", 403, 403, 403, 403, 201, 403, 401, 403, 403, 403),
-    ("POST",   "/api/v1/subjects/{subject_id}/self-report/", "own",   403, 403, 403, 403, 201, 403, 401, 403, 403, 403),
-    ("POST",   "/api/v1/subjects/{subject_id}/self-report/", "other", 403, 403, 403, 403, 201, 403, 401, 403, 403, 403),
+    ("GET",    "/api/v1/disputes/",                     "-",      200, 200, 403, 200, 200, 200, 401, 200, 403, 403, "dispute.list"),
+    ("POST",   "/api/v1/disputes/",                     "-",      403, 403, 403, 403, 201, 403, 401, 403, 403, 403, "dispute.open"),
+    ("GET",    "/api/v1/disputes/{dispute_id}/",        "own",    200, 200, 403, 200, 200, 200, 401, 200, 403, 403, "dispute.view"),
+    ("GET",    "/api/v1/disputes/{dispute_id}/",        "other",  404, 404, 403, 200, 200, 200, 401, 404, 403, 403, "dispute.view"),
+    ("PATCH",  "/api/v1/disputes/{dispute_id}/",        "own",    200, 200, 403, 403, 403, 403, 401, 200, 403, 403, "dispute.confirmed"),
+    ("PATCH",  "/api/v1/disputes/{dispute_id}/",        "other",  404, 404, 403, 403, 403, 403, 401, 404, 403, 403, "dispute.confirmed"),
+    ("GET",    "/api/v1/subjects/{subject_id}/inquiries/",   "own",   403, 403, 403, 200, 200, 200, 401, 403, 403, 403, "subject.inquiries_view"),
+    ("GET",    "/api/v1/subjects/{subject_id}/inquiries/",   "other", 403, 403, 403, 200, 200, 200, 401, 403, 403, 403, "subject.inquiries_view"),
+    ("GET",    "/api/v1/subjects/{subject_id}/statements/",  "own",   403, 403, 403, 200, 200, 200, 401, 403, 403, 403, "statement.list"),
+    ("GET",    "/api/v1/subjects/{subject_id}/statements/",  "other", 403, 403, 403, 200, 200, 200, 401, 403, 403, 403, "statement.list"),
+    ("POST",   "/api/v1/subjects/{subject_id}/statements/",  "own",   403, 403, 403, 403, 201, 403, 401, 403, 403, 403, "statement.add"),
+    ("POST",   "/api/v1/subjects/{subject_id}/statements/",  "other", 403, 403, 403, 403, 201, 403, 401, 403, 403, 403, "statement.add"),
+    ("POST",   "/api/v1/subjects/{subject_id}/self-report/", "own",   403, 403, 403, 403, 201, 403, 401, 403, 403, 403, "self_report.produce"),
+    ("POST",   "/api/v1/subjects/{subject_id}/self-report/", "other", 403, 403, 403, 403, 201, 403, 401, 403, 403, 403, "self_report.produce"),
 ]
 # fmt: on
 
@@ -147,15 +152,23 @@ class Row:
     whose: str
     actor: str
     expected: int
+    audited: str = "-"  # the action a successful call records
 
     def __str__(self) -> str:
         whose = "" if self.whose == "-" else f" [{self.whose}]"
         return f"{self.actor} {self.method} {self.path}{whose} -> {self.expected}"
 
+    @property
+    def audit_expected(self) -> list[str]:
+        """The actions this call must leave in the trail: refusals leave none."""
+        if self.expected >= 400 or self.audited == "-":
+            return []
+        return [self.audited]
+
 
 ROWS = [
-    Row(method, path, whose, actor, expected)
-    for method, path, whose, *statuses in MATRIX
+    Row(method, path, whose, actor, expected, audited)
+    for method, path, whose, *statuses, audited in MATRIX
     for actor, expected in zip(ACTORS, statuses, strict=True)
 ]
 
@@ -353,14 +366,27 @@ def world(django_db_setup, django_db_blocker):
 # -- the tests -------------------------------------------------------------------------
 
 
+def _last_sequence() -> int:
+    return AuditEvent.objects.aggregate(last=Max("sequence"))["last"] or 0
+
+
+def _actions_since(sequence: int) -> list[str]:
+    events = AuditEvent.objects.filter(sequence__gt=sequence).order_by("sequence")
+    return list(events.values_list("action", flat=True))
+
+
 @pytest.mark.parametrize("row", ROWS, ids=str)
-def test_endpoint_when_called_by_each_actor_answers_the_matrix_status(world, row):
+def test_endpoint_when_called_by_each_actor_answers_and_audits_as_the_matrix(
+    world, row
+):
+    before = _last_sequence()
     response = world.call(row)
     is_json = response.get("Content-Type", "").startswith("application/json")
     body = response.json() if is_json else None
     assert response.status_code == row.expected, f"got {response.status_code} {body}"
     if response.status_code >= 400:
         assert body is not None and body["code"], "errors answer the problem body"
+    assert _actions_since(before) == row.audit_expected, "audited actions"
 
 
 def test_every_api_route_when_resolved_has_a_row_for_every_actor():
@@ -411,4 +437,6 @@ def test_auditor_when_writing_anywhere_gets_403(world):
     assert WRITES, "the matrix names no write"
     for method, path, whose in WRITES:
         row = Row(method, path, whose, "auditor", 403)
+        before = _last_sequence()
         assert world.call(row).status_code == 403, str(row)
+        assert _actions_since(before) == [], f"{row} left an audit event"

@@ -13,7 +13,7 @@ from pathlib import Path
 DOC = Path(__file__).resolve().parents[2] / "docs" / "permissions.md"
 BEGIN, END = "<!-- matrix:begin -->", "<!-- matrix:end -->"
 HEADER = ("method", "path", "whose", "m_adm", "upl", "anl", "b_adm", "comp", "aud",
-          "anon", "k:up", "k:qry", "k:mon")  # fmt: skip
+          "anon", "k:up", "k:qry", "k:mon", "audited")  # fmt: skip
 
 
 def render_matrix() -> str:
@@ -23,13 +23,14 @@ def render_matrix() -> str:
         "| " + " | ".join(HEADER) + " |",
         "|" + "---|" * len(HEADER),
     ]
-    for method, path, whose, *statuses in MATRIX:
+    for method, path, whose, *statuses, audited in MATRIX:
         short = path.removeprefix("/api/v1")
         cells = [
             method,
             f"`{short}`",
             "–" if whose == "-" else whose,
             *map(str, statuses),
+            "–" if audited == "-" else f"`{audited}`",
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -102,12 +102,12 @@ def test_key_without_scope_when_endpoint_needs_it_returns_403_scope_missing(
     from members.api.views import MemberMeView
 
     _, full_key = issue_key(acme, scopes=["monitor"])
-    original = MemberMeView.required_scope
-    MemberMeView.required_scope = "upload"
+    original = MemberMeView.scopes
+    MemberMeView.scopes = {"GET": "upload"}
     try:
         response = api_client.get(ME, **bearer(full_key))
     finally:
-        MemberMeView.required_scope = original
+        MemberMeView.scopes = original
     assert response.status_code == 403
     assert response.json()["code"] == "scope_missing"
 

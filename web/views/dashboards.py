@@ -8,8 +8,9 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from bureau.core.roles import BUREAU_ROLES
 from web import selectors_dashboards as selectors
-from web.access import BUREAU_STAFF, role_required
+from web.access import role_required
 from web.charts import bar_chart, format_number, line_chart
 
 PERIODS = (7, 30, 90)
@@ -39,7 +40,7 @@ def period_param(raw: str | None) -> int:
     return days if days in PERIODS else DEFAULT_PERIOD
 
 
-@role_required(*BUREAU_STAFF)
+@role_required(*BUREAU_ROLES)
 def dashboard(request):
     days = period_param(request.GET.get("days"))
     data = selectors.dashboard(days=days)

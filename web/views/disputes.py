@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from bureau.audit.services import audit_record
 from bureau.core.errors import Conflict, Forbidden, ValidationFailed
+from bureau.core.roles import FURNISHER_ROLES
 from bureau.records.fileformat.validation import (
     CLASSIFICATIONS,
     LOAN_TYPES,
@@ -35,10 +36,8 @@ from bureau.records.services.disputes import (
     dispute_answer,
     disputes_visible_to,
 )
-from members.models import FURNISHER_ROLES
 from web.access import member_of, role_required
 
-FURNISHERS = tuple(FURNISHER_ROLES)
 CLOSED_SHOWN = 50
 
 STATUS_LABELS = {
@@ -253,12 +252,12 @@ def _render(request, member, *, bound=None, bound_id=None, status=200):
     )
 
 
-@role_required(*FURNISHERS)
+@role_required(*FURNISHER_ROLES)
 def disputes(request):
     return _render(request, member_of(request))
 
 
-@role_required(*FURNISHERS)
+@role_required(*FURNISHER_ROLES)
 @require_POST
 def dispute_answer_page(request, dispute_id: int):
     member = member_of(request)

@@ -15,19 +15,16 @@ from django.views.decorators.cache import never_cache
 
 from bureau.audit.services import audit_record
 from bureau.core.errors import RateLimited, ValidationFailed
-from members.models import QUERY_ROLES, REPORT_READER_ROLES
+from bureau.core.roles import QUERY_ROLES, REPORT_READER_ROLES
 from reports.selectors import inquiry_for_report
 from reports.services.query import ContributionRequired, query_run
 from web.access import role_required
 from web.forms_lookup import LookupForm
 
-# Who may look a person up: the API's QUERY_ROLES. Bureau staff query without a
+
+# Who may look a person up: as the API's queries. Bureau staff query without a
 # member (their user has none).
-LOOKUP_ROLES = tuple(QUERY_ROLES)
-REPORT_READERS = tuple(REPORT_READER_ROLES)
-
-
-@role_required(*LOOKUP_ROLES)
+@role_required(*QUERY_ROLES)
 def lookup(request):
     """GET: the form. POST: run the query; a hit redirects to its profile page."""
     form = LookupForm(request.POST or None, user=request.user)
@@ -73,7 +70,7 @@ def lookup(request):
 
 
 @never_cache  # a person's credit report: never kept by a browser or proxy
-@role_required(*REPORT_READERS)
+@role_required(*REPORT_READER_ROLES)
 def profile(request, inquiry_id):
     """The profile an inquiry answered: the asking member's own (others' are 404),
     any for bureau staff. Every reading is audited."""

@@ -13,7 +13,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from bureau.core.errors import BureauError
-from members.models import ApiKey, Member, Role
+from bureau.core.roles import MEMBER_ADMINS, Role
+from members.models import ApiKey, Member
 from members.selectors import api_keys_of_member, member_usage
 from members.services import api_key_create, api_key_revoke, api_key_rotate
 from web.access import member_of, role_required
@@ -67,7 +68,7 @@ def _show_once(request, key: ApiKey, full_key: str, *, rotated: ApiKey | None):
     return redirect("web:key-created")
 
 
-@role_required(Role.MEMBER_ADMIN)
+@role_required(*MEMBER_ADMINS)
 @require_GET
 def keys(request):
     member = member_of(request)
@@ -85,7 +86,7 @@ def keys(request):
     )
 
 
-@role_required(Role.MEMBER_ADMIN)
+@role_required(*MEMBER_ADMINS)
 @require_http_methods(["GET", "POST"])
 def key_create(request):
     member = member_of(request)
@@ -108,7 +109,7 @@ def key_create(request):
     return render(request, "web/member_admin/key_new.html", {"form": form}, status=400)
 
 
-@role_required(Role.MEMBER_ADMIN)
+@role_required(*MEMBER_ADMINS)
 @require_GET
 @never_cache
 def key_created(request):
@@ -135,7 +136,7 @@ def key_created(request):
     )
 
 
-@role_required(Role.MEMBER_ADMIN)
+@role_required(*MEMBER_ADMINS)
 @require_http_methods(["GET", "POST"])
 def key_revoke(request, key_id: int):
     key = _key(request, key_id)
@@ -152,7 +153,7 @@ def key_revoke(request, key_id: int):
     )
 
 
-@role_required(Role.MEMBER_ADMIN)
+@role_required(*MEMBER_ADMINS)
 @require_http_methods(["GET", "POST"])
 def key_rotate(request, key_id: int):
     key = _key(request, key_id)

@@ -16,11 +16,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from bureau.audit.services import audit_record
 from bureau.core.csv import csv_response
 from bureau.core.errors import BureauError
+from bureau.core.roles import FURNISHER_ROLES
 from bureau.records.fileformat import messages as row_messages
 from bureau.records.models import Batch
 from bureau.records.selectors import batch_errors, batches_visible_to
 from bureau.records.services.upload import batch_create
-from members.models import FURNISHER_ROLES
 from web.access import member_of, role_required
 from web.forms_uploads import (
     STATUS_LABELS,
@@ -29,7 +29,6 @@ from web.forms_uploads import (
     UploadForm,
 )
 
-UPLOADERS = tuple(FURNISHER_ROLES)
 BATCHES_PER_PAGE = 25
 ERRORS_PER_PAGE = 50
 ERRORS_CSV_HEADER = ["row", "column", "code", "message", "value"]
@@ -58,7 +57,7 @@ def _batch(request, batch_id: int) -> Batch:
     return get_object_or_404(batches_visible_to(member=member_of(request)), pk=batch_id)
 
 
-@role_required(*UPLOADERS)
+@role_required(*FURNISHER_ROLES)
 @require_GET
 def batch_list(request):
     form = BatchFilterForm(request.GET or None)
@@ -73,7 +72,7 @@ def batch_list(request):
     )
 
 
-@role_required(*UPLOADERS)
+@role_required(*FURNISHER_ROLES)
 @require_http_methods(["GET", "POST"])
 def batch_upload(request):
     member = member_of(request)
@@ -151,7 +150,7 @@ def _live_context(request, batch: Batch) -> dict:
     return context
 
 
-@role_required(*UPLOADERS)
+@role_required(*FURNISHER_ROLES)
 @require_GET
 def batch_detail(request, batch_id: int):
     batch = _batch(request, batch_id)
@@ -160,7 +159,7 @@ def batch_detail(request, batch_id: int):
     )
 
 
-@role_required(*UPLOADERS)
+@role_required(*FURNISHER_ROLES)
 @require_GET
 def batch_progress(request, batch_id: int):
     """The live part of the detail page, polled by htmx every second while the
@@ -171,7 +170,7 @@ def batch_progress(request, batch_id: int):
     )
 
 
-@role_required(*UPLOADERS)
+@role_required(*FURNISHER_ROLES)
 @require_GET
 def batch_errors_csv(request, batch_id: int):
     """The rejected rows as CSV: the same file, filters and audit as the API's

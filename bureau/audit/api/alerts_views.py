@@ -17,11 +17,9 @@ from bureau.audit.misuse import alert_update
 from bureau.audit.models import Alert
 from bureau.audit.services import audit_record, redact_identity
 from bureau.core.fields import StrictCharField
-from members.models import BUREAU_ROLES, DECISION_ROLES
-from members.permissions import RoleOrScope
+from bureau.core.permissions import RoleOrScope
+from bureau.core.roles import BUREAU_ROLES, DECISION_ROLES
 
-ALERT_READERS = BUREAU_ROLES
-ALERT_HANDLERS = DECISION_ROLES
 _FILTERS = ("rule", "status", "member")
 
 
@@ -74,8 +72,7 @@ class AlertUpdateInput(serializers.Serializer):
 
 class AlertBaseView(GenericAPIView):
     permission_classes = [RoleOrScope]
-    allowed_roles = ALERT_READERS
-    required_scope = None
+    roles = {"GET": BUREAU_ROLES}
     no_key_reason = "No key scope grants alerts: bureau staff only."
     serializer_class = AlertOutput
 
@@ -111,10 +108,8 @@ class AlertListView(AlertBaseView):
 class AlertDetailView(AlertBaseView):
     """One alert; PATCH acknowledges or dismisses it with a note."""
 
-    def get_permissions(self):
-        if self.request.method == "PATCH":
-            self.allowed_roles = ALERT_HANDLERS
-        return super().get_permissions()
+    # Bureau staff read; compliance and bureau admins handle (auditors never do).
+    roles = {"GET": BUREAU_ROLES, "PATCH": DECISION_ROLES}
 
     @extend_schema(responses=AlertOutput)
     def get(self, request, alert_id: int):

@@ -7,7 +7,6 @@ from django.db.models import QuerySet
 
 from bureau.audit.models import AuditEvent
 from bureau.core.filters import UtcIsoDateTimeFilter
-from members.models import Member
 
 FILTER_NAMES = (
     "actor",
@@ -55,9 +54,9 @@ class AuditEventFilter(django_filters.FilterSet):
         return queryset.filter(actor_label__in=_actor_labels(value.strip()))
 
     def filter_member(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        # A subquery, not a join: the trail keeps no foreign key to members.
-        members = Member.objects.filter(code=value.strip()).values("pk")
-        return queryset.filter(member_id__in=members)
+        # Through the event's relation (no database constraint: the trail outlives
+        # members), so audit names no members model.
+        return queryset.filter(member__code=value.strip())
 
     def filter_action(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip().removesuffix("*")

@@ -16,8 +16,8 @@ from bureau.audit.models import AuditEvent
 from bureau.audit.services import audit_record, redact_identity
 from bureau.core.csv import csv_response
 from bureau.core.errors import ValidationFailed
-from members.models import Role
-from members.permissions import RoleOrScope
+from bureau.core.permissions import RoleOrScope
+from bureau.core.roles import TRAIL_READERS
 
 _CSV_FIELDS = tuple("member__code" if c == "member" else c for c in CSV_COLUMNS)
 
@@ -69,8 +69,7 @@ class AuditEventListView(GenericAPIView):
     """The audit trail, newest first. Reading it is itself audited (`audit.read`)."""
 
     permission_classes = [RoleOrScope]
-    allowed_roles = (Role.AUDITOR, Role.BUREAU_ADMIN)
-    required_scope = None
+    roles = {"GET": TRAIL_READERS}
     no_key_reason = "The audit trail is for bureau staff; no key scope grants it."
     serializer_class = AuditEventOutput
     filterset_class = AuditEventFilter

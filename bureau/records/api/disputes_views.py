@@ -16,6 +16,13 @@ from rest_framework.response import Response
 from bureau.audit.services import audit_record
 from bureau.core.errors import ValidationFailed
 from bureau.core.fields import StrictCharField
+from bureau.core.permissions import RoleOrScope
+from bureau.core.roles import (
+    BUREAU_ROLES,
+    COMPLIANCE,
+    DISPUTE_ANSWERERS,
+    DISPUTE_READERS,
+)
 from bureau.records.models import Dispute, Record, Subject, SubjectStatement
 from bureau.records.services.disputes import (
     days_left,
@@ -24,14 +31,8 @@ from bureau.records.services.disputes import (
     disputes_visible_to,
 )
 from bureau.records.services.statements import statement_add
-from members.models import BUREAU_ROLES, FURNISHER_ROLES, Role
-from members.permissions import RoleOrScope, actor_member
+from members.permissions import actor_member
 from reports.services.self_report import inquiries_about, self_report_produce
-
-BUREAU_READERS = BUREAU_ROLES
-FURNISHERS = FURNISHER_ROLES
-COMPLIANCE = (Role.COMPLIANCE,)
-
 
 # -- serializers ----------------------------------------------------------------
 
@@ -133,8 +134,6 @@ class SubjectInquiryOutput(serializers.Serializer):
 
 class DisputeBaseView(GenericAPIView):
     permission_classes = [RoleOrScope]
-    required_scope = "upload"  # the furnisher's systems read and answer
-    allowed_roles = (*BUREAU_READERS, *FURNISHERS)
 
     def get_queryset(self):
         return disputes_visible_to(member=actor_member(self.request))
@@ -147,12 +146,9 @@ class DisputeListCreateView(DisputeBaseView):
     """Compliance opens a dispute on a record; readers list disputes. A furnisher
     sees its open disputes (with `days_left`); bureau staff see all, `?status=`."""
 
-    def get_permissions(self):
-        if self.request.method == "POST":
-            self.required_scope = None
-            self.no_key_reason = "Disputes are opened by compliance staff."
-            self.allowed_roles = COMPLIANCE
-        return super().get_permissions()
+    roles = {"GET": DISPUTE_READERS, "POST": COMPLIANCE}
+    scopes = {"GET": "upload"}  # the furnisher's systems read
+    no_key_reason = "Disputes are opened by compliance staff."
 
     @extend_schema(
         parameters=[OpenApiParameter("status", str, enum=Dispute.Status.values)],
@@ -200,10 +196,8 @@ class DisputeDetailView(DisputeBaseView):
     """One dispute; PATCH answers it (the furnisher: corrected or confirmed;
     compliance: withdrawn)."""
 
-    def get_permissions(self):
-        if self.request.method == "PATCH":
-            self.allowed_roles = (*FURNISHERS, *COMPLIANCE)
-        return super().get_permissions()
+    roles = {"GET": DISPUTE_READERS, "PATCH": DISPUTE_ANSWERERS}
+    scopes = {"GET": "upload", "PATCH": "upload"}  # the furnisher's systems answer
 
     def get_dispute(self, dispute_id: int) -> Dispute:
         return get_object_or_404(self.get_queryset(), pk=dispute_id)
@@ -238,7 +232,7 @@ class SubjectBaseView(GenericAPIView):
     """Bureau staff only, acting for the data subject."""
 
     permission_classes = [RoleOrScope]
-    allowed_roles = BUREAU_READERS
+    roles = {"GET": BUREAU_ROLES}
     no_key_reason = "A subject's file is for bureau staff; no key scope grants it."
     queryset = Subject.objects.all()
 
@@ -272,10 +266,7 @@ class SubjectInquiriesView(SubjectBaseView):
 class SubjectStatementsView(SubjectBaseView):
     """A subject's statements (shown on every report); compliance adds one."""
 
-    def get_permissions(self):
-        if self.request.method == "POST":
-            self.allowed_roles = COMPLIANCE
-        return super().get_permissions()
+    roles = {"GET": BUREAU_ROLES, "POST": COMPLIANCE}
 
     @extend_schema(responses=StatementOutput(many=True))
     def get(self, request, subject_id: int):
@@ -307,7 +298,7 @@ class SelfReportView(SubjectBaseView):
     """The subject's self-report (compliance): all on file and every inquiry,
     members named; the third and later in a calendar year are chargeable."""
 
-    allowed_roles = COMPLIANCE
+    roles = {"POST": COMPLIANCE}
 
     @extend_schema(request=None, responses={201: dict})
     def post(self, request, subject_id: int):

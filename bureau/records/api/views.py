@@ -10,6 +10,14 @@ from bureau.audit.services import audit_record
 from bureau.core.csv import csv_response
 from bureau.core.errors import BureauError, TooLarge, ValidationFailed
 from bureau.core.parsers import MultiPartParser
+from bureau.core.permissions import RoleOrScope
+from bureau.core.roles import (
+    BATCH_READERS,
+    FURNISHER_ROLES,
+    MEMBER_ADMINS,
+    SHARED_BATCH_READERS,
+    Role,
+)
 from bureau.records.api.filters import BatchFilter
 from bureau.records.api.serializers import (
     BatchCreateInput,
@@ -22,21 +30,15 @@ from bureau.records.fileformat import messages
 from bureau.records.selectors import batch_errors, batches_visible_to
 from bureau.records.services.sharing import SHARE_PERMISSION, batch_share
 from bureau.records.services.upload import FileRefused, batch_create
-from members.models import FURNISHER_ROLES, Role
 from members.object_permissions import filter_to_permitted
-from members.permissions import RoleOrScope, actor_member
+from members.permissions import actor_member
 
-UPLOADERS = tuple(FURNISHER_ROLES)
-BATCH_READERS = (*UPLOADERS, Role.BUREAU_ADMIN, Role.AUDITOR)
-SHARED_BATCH_READERS = (*BATCH_READERS, Role.ANALYST)
 # Multipart framing on top of the file itself.
 _MULTIPART_SLACK = 64 * 1024
 
 
 class BatchBaseView(GenericAPIView):
     permission_classes = [RoleOrScope]
-    required_scope = "upload"
-    allowed_roles = BATCH_READERS
 
     def get_queryset(self):
         batches = batches_visible_to(member=actor_member(self.request))
@@ -57,11 +59,8 @@ class BatchListCreateView(BatchBaseView):
     parser_classes = [MultiPartParser]
     filterset_class = BatchFilter
     serializer_class = BatchOutput
-
-    def get_permissions(self):
-        if self.request.method == "POST":
-            self.allowed_roles = UPLOADERS
-        return super().get_permissions()
+    roles = {"GET": BATCH_READERS, "POST": FURNISHER_ROLES}
+    scopes = {"GET": "upload", "POST": "upload"}
 
     @extend_schema(responses=BatchOutput(many=True))
     def get(self, request):
@@ -121,7 +120,8 @@ def _localize(exc: BureauError) -> BureauError:
 
 class BatchDetailView(BatchBaseView):
     # An analyst passes the role check but sees only batches shared with them.
-    allowed_roles = SHARED_BATCH_READERS
+    roles = {"GET": SHARED_BATCH_READERS}
+    scopes = {"GET": "upload"}
 
     @extend_schema(responses=BatchOutput)
     def get(self, request, batch_id: int):
@@ -134,7 +134,8 @@ class BatchErrorsView(BatchBaseView):
     `?format=csv` downloads them all as CSV; `?code=` and `?column=` filter.
     """
 
-    allowed_roles = SHARED_BATCH_READERS
+    roles = {"GET": SHARED_BATCH_READERS}
+    scopes = {"GET": "upload"}
 
     @extend_schema(
         parameters=[
@@ -172,8 +173,7 @@ class BatchErrorsView(BatchBaseView):
 class BatchShareView(BatchBaseView):
     """Let one analyst of your member read this batch and its rejected rows."""
 
-    allowed_roles = (Role.MEMBER_ADMIN,)
-    required_scope = None
+    roles = {"POST": MEMBER_ADMINS}
     no_key_reason = "Sharing grants a person access: only a logged-in member admin."
 
     @extend_schema(request=BatchShareInput, responses=BatchShareOutput)
