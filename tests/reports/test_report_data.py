@@ -22,7 +22,7 @@ from bureau.records.models import (
     Subject,
     SubjectStatement,
 )
-from bureau.records.services.aggregate import profile_current
+from bureau.records.selectors import profile_of
 from reports.models import PURPOSES_WITHOUT_CONSENT, Inquiry, Purpose
 from reports.selectors import report_data
 from reports.services.anonymise import platform_labels
@@ -109,7 +109,7 @@ def reference_report(*, subject, inquiry_id, asking_member_id, show_member_names
         if not show_member_names:
             del dispute["record_id"]
     accounts.sort(key=lambda a: (not a["own"], a["furnisher"], a["opened_on"]))
-    profile = profile_current(subject_id=subject.pk)
+    profile = profile_of(subject_id=subject.pk)
     if profile is None:
         profile_json = {
             name: _json(Profile._meta.get_field(name).get_default())

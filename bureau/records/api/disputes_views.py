@@ -17,16 +17,17 @@ from bureau.audit.services import audit_record
 from bureau.core.errors import ValidationFailed
 from bureau.core.fields import StrictCharField
 from bureau.records.models import Dispute, Record, Subject, SubjectStatement
+from bureau.records.selectors import disputes_visible_to
 from bureau.records.services.disputes import (
     days_left,
     dispute_answer,
     dispute_open,
-    disputes_visible_to,
 )
 from bureau.records.services.statements import statement_add
 from members.models import BUREAU_ROLES, FURNISHER_ROLES, Role
 from members.permissions import RoleOrScope, actor_member
-from reports.services.self_report import inquiries_about, self_report_produce
+from reports.selectors import inquiries_about
+from reports.services.self_report import self_report_produce
 
 BUREAU_READERS = BUREAU_ROLES
 FURNISHERS = FURNISHER_ROLES
