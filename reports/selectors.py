@@ -1,8 +1,10 @@
-"""Reads for inquiries and reports."""
+"""Reads for inquiries and reports, and a member's screenings, watches and
+webhooks."""
 
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -10,7 +12,8 @@ from functools import cache
 from typing import Any
 
 from django.db import connection, models
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from bureau.core.sql import fetchone_prepared, instance_from_row, select_columns
 from bureau.records.fileformat.validation import REPORTED_FIELDS
@@ -23,7 +26,15 @@ from bureau.records.models import (
     SubjectStatement,
 )
 from members.models import Member
-from reports.models import PURPOSES_WITHOUT_CONSENT, Inquiry
+from reports.models import (
+    PURPOSES_WITHOUT_CONSENT,
+    Inquiry,
+    Screening,
+    ScreeningResult,
+    Watch,
+    Webhook,
+    WebhookDelivery,
+)
 
 
 def inquiries_of_member(*, member: Member | None) -> QuerySet[Inquiry]:
@@ -352,4 +363,61 @@ def subject_report_by_identity(
     read = row[n]
     return SubjectReport(
         subject=subject, data=_report_from_row(row[n + 1 :]) if read else None
+    )
+
+
+def inquiries_about(subject: Subject) -> QuerySet[Inquiry]:
+    """Every look-up of the subject: hits, and misses for the same number (a wrong
+    name answers "not found" but the number was still looked up)."""
+    return Inquiry.objects.filter(
+        Q(subject=subject) | Q(id_type=subject.id_type, id_hash=subject.id_hash)
+    )
+
+
+# -- a member's screenings, watches, webhooks ---------------------------------------
+
+
+def screenings_of_member(*, member: Member | None) -> QuerySet[Screening]:
+    """A member's own screenings, newest first (bureau staff have none)."""
+    if member is None:
+        return Screening.objects.none()
+    return Screening.objects.filter(member=member).select_related("member")
+
+
+def screening_results(*, screening: Screening) -> QuerySet[ScreeningResult]:
+    return ScreeningResult.objects.filter(screening=screening).order_by("line")
+
+
+def watches_of_member(*, member: Member | None) -> QuerySet[Watch]:
+    """A member's live watches, newest first (bureau staff have none)."""
+    if member is None:
+        return Watch.objects.none()
+    return Watch.objects.filter(member=member, deleted_at__isnull=True).select_related(
+        "subject"
+    )
+
+
+def webhooks_of_member(*, member: Member | None) -> QuerySet[Webhook]:
+    """A member's webhooks that are not deleted (bureau staff have none)."""
+    if member is None:
+        return Webhook.objects.none()
+    return Webhook.objects.filter(member=member, active=True)
+
+
+# A lost retry message (worker killed while holding it) is picked up by
+# notify_webhooks_due once it is this late.
+WEBHOOK_SWEEP_GRACE = timedelta(minutes=2)
+
+
+def webhooks_due(*, now: datetime | None = None, limit: int = 1000) -> list[uuid.UUID]:
+    """Pending deliveries whose retry message seems lost (overdue by
+    WEBHOOK_SWEEP_GRACE)."""
+    now = now or timezone.now()
+    return list(
+        WebhookDelivery.objects.filter(
+            status=WebhookDelivery.Status.PENDING,
+            next_attempt_at__lte=now - WEBHOOK_SWEEP_GRACE,
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
     )

@@ -5,13 +5,10 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
+from reports.selectors import webhooks_due
 from reports.services.screening import screening_fail, screening_run
 from reports.services.screening_files import screening_files_sweep
-from reports.services.webhooks import (
-    batch_completed_queue,
-    webhook_deliver,
-    webhooks_due,
-)
+from reports.services.webhooks import batch_completed_queue, webhook_deliver
 
 logger = logging.getLogger("bureau.screening")
 

@@ -344,3 +344,12 @@ def alert_update(*, alert_id: int, actor: Any, status: str, note: str = "") -> A
         except AuditDetailsError as exc:
             raise ValidationFailed(errors={"note": [_(IDENTITY_REFUSED)]}) from exc
     return alert
+
+
+def alert_read(
+    *, actor: Any, alert: Alert | None = None, filters: dict[str, str] | None = None
+) -> None:
+    """Record that alerts were read (`alert.read`): one alert, or a listing under
+    `filters` (identity-like values blanked by the caller)."""
+    details = {} if filters is None else {"filters": filters}
+    audit_record(actor=actor, action="alert.read", obj=alert, details=details)

@@ -1,11 +1,12 @@
-"""Reading the audit trail: verifying the chain against its signed checkpoints."""
+"""Reading the audit trail: verifying the chain against its signed checkpoints;
+the events and misuse alerts the API lists."""
 
 from __future__ import annotations
 
 from collections import Counter, deque
 from dataclasses import dataclass, field
 
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -17,7 +18,7 @@ from bureau.audit.chain import (
 )
 from bureau.audit.checkpoints import Checkpoint, InvalidCheckpoint, checkpoints_read
 from bureau.audit.keys import ChainKeys, chain_keys
-from bureau.audit.models import AuditEvent
+from bureau.audit.models import Alert, AuditEvent
 
 # What audit_verify can find, most serious first. The codes are stable (scripts
 # may match them); the messages are translated.
@@ -372,3 +373,13 @@ def audit_chain_verify(
         latest_checkpoint=checkpoints[-1] if checkpoints else None,
         events_by_key_version=dict(sorted(walk.versions.items())),
     )
+
+
+def audit_events() -> QuerySet[AuditEvent]:
+    """The whole trail with each event's member (the audit-events endpoint)."""
+    return AuditEvent.objects.select_related("member")
+
+
+def alerts_all() -> QuerySet[Alert]:
+    """Every misuse alert with what its listing shows."""
+    return Alert.objects.select_related("member", "api_key", "handled_by")

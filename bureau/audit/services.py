@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
@@ -254,6 +255,16 @@ def audit_record(
         pending.done()
     mark_saved(event)
     return event
+
+
+def audit_trail_read(
+    *, actor: Any, events: QuerySet[AuditEvent], details: dict[str, Any]
+) -> QuerySet[AuditEvent]:
+    """Reading the trail is itself audited (`audit.read`, with the filters and
+    format in `details`); returns `events` as they stood when read, this read's
+    own event excluded."""
+    read = audit_record(actor=actor, action="audit.read", details=details)
+    return events.filter(sequence__lt=read.sequence)
 
 
 # --- checkpoints -----------------------------------------------------------------

@@ -36,17 +36,14 @@ from bureau.records import identity, identity_keys
 from bureau.records.fileformat.reader import COLUMNS
 from bureau.records.generator import DEFECT_CODES, corrupt_row
 from bureau.records.models import Batch, Dispute, Record, Subject
-from bureau.records.selectors import member_contribution_changed
-from bureau.records.services.aggregate import (
-    batch_subject_ids,
-    profiles_refresh_and_alert,
-)
+from bureau.records.selectors import batch_subject_ids
+from bureau.records.services.aggregate import profiles_refresh_and_alert
 from bureau.records.services.disputes import (
     dispute_answer,
     dispute_open,
     disputes_suppress_overdue,
 )
-from bureau.records.services.ingest import batch_ingest
+from bureau.records.services.ingest import batch_ingest, member_contribution_changed
 from bureau.records.services.raw_files import batch_file_delete
 from bureau.records.services.statements import statement_add
 from bureau.records.services.upload import batch_create

@@ -1,12 +1,20 @@
-"""Reads for batches and their errors."""
+"""Reads of records: batches and their errors, give-to-get, disputes, profiles.
+
+Selectors never write: a profile that aggregation has not stored yet is
+computed here by a SELECT, and stored only by the write paths (ingest's
+aggregation, disputes, retention: bureau/records/services/aggregate.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
+from django.conf import settings
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
+    F,
     IntegerField,
     OuterRef,
     Q,
@@ -17,7 +25,12 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from bureau.records.models import Batch, BatchError
+from bureau.records.models import Batch, BatchError, BatchSubject, Dispute, Profile
+from bureau.records.services.aggregate import (
+    PROFILE_COLUMNS,
+    PROFILES_COMPUTE_SQL,
+    profiles_params,
+)
 from members.models import Member
 
 
@@ -82,7 +95,8 @@ def contribution_cache_key(member_id: int) -> str:
 def member_last_contribution(*, member: Member, cached: Any = None):
     """When the member's latest accepted (not validate-only) batch finished, or None.
 
-    Read on every query, so it is cached (5 minutes); a finishing batch clears it.
+    Read on every query, so it is cached (5 minutes); a finishing batch clears it
+    (`member_contribution_changed` in services/ingest.py: the write path).
     `cached`: the entry under `contribution_cache_key`, when the caller fetched
     it along with something else (None: missing, or not fetched)."""
     from django.core.cache import cache
@@ -102,12 +116,6 @@ def member_last_contribution(*, member: Member, cached: Any = None):
     return last
 
 
-def member_contribution_changed(*, member_id: int) -> None:
-    from django.core.cache import cache
-
-    cache.delete(contribution_cache_key(member_id))
-
-
 def member_contributed_recently(
     *, member: Member, days: int, cached: Any = None
 ) -> bool:
@@ -117,3 +125,62 @@ def member_contributed_recently(
 
     last = member_last_contribution(member=member, cached=cached)
     return last is not None and last >= timezone.now() - timezone.timedelta(days=days)
+
+
+def batch_subject_ids(*, batch_id: int) -> Iterator[int]:
+    """The subjects a batch touched, in id order (what its aggregation refreshes)."""
+    return (
+        BatchSubject.objects.filter(batch_id=batch_id)
+        .order_by("subject_id")
+        .values_list("subject_id", flat=True)
+        .iterator(chunk_size=settings.BUREAU_AGGREGATE_CHUNK)
+    )
+
+
+def disputes_visible_to(*, member, status: str | None = None) -> QuerySet[Dispute]:
+    """A furnisher sees the disputes on its own records; bureau staff (member
+    None) see all. Soonest deadline first."""
+    disputes = Dispute.objects.select_related("record", "subject", "member")
+    if member is not None:
+        disputes = disputes.filter(member=member)
+    if status:
+        disputes = disputes.filter(status=status)
+    return disputes.order_by("due_at", "id")
+
+
+def disputes_closed(*, member: Member, limit: int) -> QuerySet[Dispute]:
+    """The member's answered (or withdrawn) disputes, latest answer first."""
+    return (
+        Dispute.objects.filter(member=member)
+        .exclude(status=Dispute.Status.OPEN)
+        .select_related("record", "subject")
+        .order_by(F("answered_at").desc(nulls_last=True), "-opened_at", "-id")[:limit]
+    )
+
+
+def profiles_computed(*, subject_ids: Iterable[int]) -> dict[int, Profile]:
+    """The profiles aggregation would store for these subjects (at most a chunk),
+    computed by the same statement's SELECT and not stored: unsaved Profile
+    objects by subject id; a subject with no record counted has none."""
+    ids = sorted(set(subject_ids))
+    if not ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(PROFILES_COMPUTE_SQL, profiles_params(ids))
+        rows = cursor.fetchall()
+    return {
+        row[0]: Profile(
+            subject_id=row[0], **dict(zip(PROFILE_COLUMNS, row[1:], strict=True))
+        )
+        for row in rows
+    }
+
+
+def profile_of(*, subject_id: int) -> Profile | None:
+    """A subject's profile as stored, or, between an ingest's commit and its
+    aggregation (which stores it), as computed now without storing it. None when
+    the subject has no record counted."""
+    profile = Profile.objects.filter(subject_id=subject_id).first()
+    if profile is None:
+        profile = profiles_computed(subject_ids=[subject_id]).get(subject_id)
+    return profile

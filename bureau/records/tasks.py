@@ -6,8 +6,8 @@ from celery import shared_task
 from django.db import OperationalError
 
 from bureau.records.fileformat import FileRejected
+from bureau.records.selectors import batch_subject_ids
 from bureau.records.services.aggregate import (
-    batch_subject_ids,
     profiles_refresh_and_alert,
     subject_chunks,
 )

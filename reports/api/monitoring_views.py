@@ -12,6 +12,7 @@ from bureau.core.roles import MEMBER_ADMINS, WATCHERS
 from bureau.records.models import ID_TYPES
 from members.permissions import actor_member
 from reports.models import Watch, Webhook, WebhookEvent
+from reports.selectors import watches_of_member, webhooks_of_member
 from reports.services import watches as watch_service
 from reports.services import webhooks as webhook_service
 
@@ -76,7 +77,7 @@ class WatchBaseView(MonitorView):
     serializer_class = WatchOutput
 
     def get_queryset(self):
-        return watch_service.watches_of_member(member=actor_member(self.request))
+        return watches_of_member(member=actor_member(self.request))
 
 
 class WatchListCreateView(WatchBaseView):
@@ -125,7 +126,7 @@ class WebhookBaseView(MonitorView):
     serializer_class = WebhookOutput
 
     def get_queryset(self):
-        return webhook_service.webhooks_of_member(member=actor_member(self.request))
+        return webhooks_of_member(member=actor_member(self.request))
 
 
 class WebhookListCreateView(WebhookBaseView):

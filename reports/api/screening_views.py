@@ -8,7 +8,6 @@ from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from bureau.audit.services import audit_record
 from bureau.core.csv import csv_response
 from bureau.core.errors import TooLarge, ValidationFailed
 from bureau.core.parsers import MultiPartParser
@@ -20,11 +19,8 @@ from reports.api.screening_serializers import (
     ScreeningOutput,
     ScreeningResultOutput,
 )
-from reports.services.screening import (
-    screening_create,
-    screening_results,
-    screenings_of_member,
-)
+from reports.selectors import screenings_of_member
+from reports.services.screening import screening_create, screening_results_read
 
 RESULT_COLUMNS = ScreeningResultOutput.Meta.fields
 # Multipart framing on top of the file itself.
@@ -103,9 +99,9 @@ class ScreeningResultsView(ScreeningBaseView):
         fmt = request.query_params.get("format", "json")
         if fmt not in ("json", "csv"):
             raise ValidationFailed(errors={"format": [_("Must be json or csv.")]})
-        audit_record(actor=request.user, action="screening.results_view", obj=screening,
-                     member=screening.member_id, details={"format": fmt})  # fmt: skip
-        results = screening_results(screening=screening)
+        results = screening_results_read(
+            actor=request.user, screening=screening, fmt=fmt
+        )
         if fmt == "csv":
             rows = results.values_list(*RESULT_COLUMNS).iterator(chunk_size=5000)
             return csv_response(

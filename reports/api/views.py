@@ -1,23 +1,21 @@
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import translation
-from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bureau.audit.services import audit_record
-from bureau.core.errors import NotFound, ValidationFailed
 from bureau.core.permissions import RoleOrScope
 from bureau.core.roles import INQUIRY_READERS, QUERY_ROLES, REPORT_READER_ROLES
 from members.permissions import actor_member
 from reports.api.report_schema import ReportOutput
 from reports.api.serializers import InquiryOutput, QueryInput
-from reports.selectors import inquiries_of_member, inquiry_for_report
+from reports.selectors import inquiries_of_member
 from reports.services import query as query_service
 from reports.services.pdf import render_pdf
+from reports.services.report import report_read
 
 
 class QueryView(APIView):
@@ -55,21 +53,12 @@ class ReportView(APIView):
         },
     )
     def get(self, request, inquiry_id):
-        member = actor_member(request)
-        inquiry = inquiry_for_report(inquiry_id=inquiry_id, member=member)
-        if inquiry is None:
-            raise NotFound(gettext("No report for this inquiry."))
         fmt = request.query_params.get("format", "json")
-        if fmt not in ("json", "html", "pdf"):
-            raise ValidationFailed(
-                errors={"format": [gettext("Must be json, html or pdf.")]}
-            )
-        audit_record(
+        inquiry = report_read(
             actor=request.user,
-            action="report.view",
-            obj=inquiry,
-            member=member,
-            details={"format": fmt, "subject": inquiry.subject_id},
+            member=actor_member(request),
+            inquiry_id=inquiry_id,
+            fmt=fmt,
         )
         if fmt == "json":
             return Response(inquiry.report)

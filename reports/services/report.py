@@ -6,16 +6,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from bureau.audit.services import audit_record
+from bureau.core.errors import NotFound, ValidationFailed
 from bureau.records.history import GRID_MONTHS, month_start
 from bureau.records.models import Dispute, Profile, Subject
-from bureau.records.services.aggregate import profile_current
+from bureau.records.selectors import profile_of
+from members.models import Member
+from reports.models import Inquiry
 from reports.selectors import (
     ACCOUNT_FIELDS,
     PROFILE_FIELDS,
     ReportData,
+    inquiry_for_report,
     report_data,
 )
 from reports.services.anonymise import platform_labels
@@ -47,8 +54,9 @@ def _grid(months: dict[str, str], opened_on: date, grid: list[tuple[date, str]])
 
 def _profile(stored: dict | None, *, subject: Subject, has_records: bool) -> dict:
     if stored is None and has_records:
-        # Aggregation has not reached the subject yet: profile_current computes it.
-        profile = profile_current(subject_id=subject.pk)
+        # Aggregation has not reached the subject yet: profile_of computes it
+        # (and stores nothing: the aggregation the ingest queued does).
+        profile = profile_of(subject_id=subject.pk)
         if profile is not None:
             stored = {name: getattr(profile, name) for name in PROFILE_FIELDS}
     if stored is None:
@@ -175,3 +183,37 @@ def build_report(
             for text, created_at in data.statements
         ],
     }
+
+
+# How the API renders a report; the web's profile page reads it as "web".
+REPORT_FORMATS = ("json", "html", "pdf")
+WEB_FORMAT = "web"
+
+
+def report_read(
+    *,
+    actor: Any,
+    member: Member | None,
+    inquiry_id: Any,
+    fmt: str,
+    formats: tuple[str, ...] = REPORT_FORMATS,
+) -> Inquiry:
+    """The inquiry whose stored report the caller reads (the asking member's own,
+    any for bureau staff), its reading audited as `report.view` with the format:
+    one place for the API and the web page. NotFound for anyone else's or a miss,
+    then ValidationFailed for a format not in `formats`; neither is audited."""
+    inquiry = inquiry_for_report(inquiry_id=inquiry_id, member=member)
+    if inquiry is None:
+        raise NotFound(gettext("No report for this inquiry."))
+    if fmt not in formats:
+        raise ValidationFailed(
+            errors={"format": [gettext("Must be json, html or pdf.")]}
+        )
+    audit_record(
+        actor=actor,
+        action="report.view",
+        obj=inquiry,
+        member=member,
+        details={"format": fmt, "subject": inquiry.subject_id},
+    )
+    return inquiry

@@ -31,9 +31,8 @@ from bureau.audit.services import IDENTITY_REFUSED, audit_record, redact_identit
 from bureau.core.errors import Forbidden, TooLarge, ValidationFailed
 from bureau.records import identity, identity_keys
 from bureau.records.fileformat import FileRejected, RowStream, detect_format, open_rows
-from bureau.records.models import Profile, Subject
-from bureau.records.selectors import member_contributed_recently
-from bureau.records.services.aggregate import profiles_refresh
+from bureau.records.models import Subject
+from bureau.records.selectors import member_contributed_recently, profiles_computed
 from bureau.records.services.upload import FileRefused
 from members.models import Member
 from members.principals import actor_user_and_key
@@ -44,6 +43,7 @@ from reports.models import (
     Screening,
     ScreeningResult,
 )
+from reports.selectors import screening_results
 from reports.services.query import (
     CONSENT_MAX,
     ContributionRequired,
@@ -265,13 +265,9 @@ def _persons(stream: RowStream, *, after: int) -> Iterator[list[_Person]]:
         yield chunk
 
 
-def _figures(rows) -> dict[int, tuple]:
-    return {row[0]: tuple(row[1:]) for row in rows}
-
-
 def _lookup(persons: list[_Person]) -> dict[tuple[str, str], tuple[int, str, tuple]]:
     """(id_type, id_hash) → (subject id, name, profile figures), in one query
-    (plus one refresh and one read when some profiles are not computed yet)."""
+    (plus one computing the profiles aggregation has not stored yet)."""
     hashes: dict[str, set[str]] = defaultdict(set)
     for person in persons:
         hashes[person.id_type].update((person.id_hash, *person.older_hashes))
@@ -294,14 +290,12 @@ def _lookup(persons: list[_Person]) -> dict[tuple[str, str], tuple[int, str, tup
     missing = [row[0] for row in rows if row[4] is None]
     computed: dict[int, tuple] = {}
     if missing:
-        # Aggregation runs after ingest; a screening in between computes it now,
-        # as a single query does.
-        profiles_refresh(subject_ids=missing)
-        computed = _figures(
-            Profile.objects.filter(subject_id__in=missing).values_list(
-                "subject_id", *_FIGURES
-            )
-        )
+        # Aggregation runs after ingest; a screening in between computes the
+        # figures now, as a single query does, and stores nothing.
+        computed = {
+            pk: tuple(getattr(profile, name) for name in _FIGURES)
+            for pk, profile in profiles_computed(subject_ids=missing).items()
+        }
     return {
         (id_type, id_hash): (
             pk,
@@ -488,15 +482,16 @@ def screening_run(*, screening_id: int) -> Screening | None:
     return _finish(screening, status=Screening.Status.COMPLETED)
 
 
-# -- reads --------------------------------------------------------------------------
-
-
-def screenings_of_member(*, member: Member | None) -> QuerySet[Screening]:
-    """A member's own screenings, newest first (bureau staff have none)."""
-    if member is None:
-        return Screening.objects.none()
-    return Screening.objects.filter(member=member).select_related("member")
-
-
-def screening_results(*, screening: Screening) -> QuerySet[ScreeningResult]:
-    return ScreeningResult.objects.filter(screening=screening).order_by("line")
+def screening_results_read(
+    *, actor: Any, screening: Screening, fmt: str
+) -> QuerySet[ScreeningResult]:
+    """A screening's results in file order; reading them is audited
+    (`screening.results_view`, with the format)."""
+    audit_record(
+        actor=actor,
+        action="screening.results_view",
+        obj=screening,
+        member=screening.member_id,
+        details={"format": fmt},
+    )
+    return screening_results(screening=screening)

@@ -13,7 +13,6 @@ import uuid
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from bureau.audit.services import audit_record
@@ -21,18 +20,11 @@ from bureau.core.context import current_request_id
 from bureau.records.models import Subject
 from bureau.records.services.disputes import require_compliance
 from reports.models import Inquiry, Purpose
+from reports.selectors import inquiries_about
 from reports.services.query import _name_hash, normalise_name
 from reports.services.report import build_report
 
 FREE_PER_YEAR = 2
-
-
-def inquiries_about(subject: Subject):
-    """Every look-up of the subject: hits, and misses for the same number (a wrong
-    name answers "not found" but the number was still looked up)."""
-    return Inquiry.objects.filter(
-        Q(subject=subject) | Q(id_type=subject.id_type, id_hash=subject.id_hash)
-    )
 
 
 def _inquiry_log(subject: Subject, *, exclude_id) -> list[dict]:

@@ -20,14 +20,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from bureau.audit.services import audit_record
 from bureau.core.errors import Conflict, Forbidden, NotFound
 from bureau.records.models import Subject
-from bureau.records.services.aggregate import profile_current
+from bureau.records.selectors import profile_of
 from members.models import Member
 from members.principals import actor_user_and_key
 from reports.models import Purpose, Watch, WebhookEvent
@@ -106,23 +105,11 @@ def material_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return changes
 
 
-# -- reads ---------------------------------------------------------------------------
-
-
-def watches_of_member(*, member: Member | None) -> QuerySet[Watch]:
-    """A member's live watches, newest first (bureau staff have none)."""
-    if member is None:
-        return Watch.objects.none()
-    return Watch.objects.filter(member=member, deleted_at__isnull=True).select_related(
-        "subject"
-    )
-
-
 # -- writes --------------------------------------------------------------------------
 
 
 def _current_snapshot(subject: Subject) -> dict[str, Any]:
-    profile = profile_current(subject_id=subject.pk)
+    profile = profile_of(subject_id=subject.pk)
     values = None
     if profile is not None:
         values = tuple(getattr(profile, name) for name in SNAPSHOT_FIELDS)

@@ -41,7 +41,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -51,6 +51,7 @@ from bureau.records.models import Batch
 from members.models import Member
 from members.principals import actor_user_and_key
 from reports.models import Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent
+from reports.selectors import webhooks_of_member
 
 logger = logging.getLogger("bureau.webhooks")
 
@@ -58,9 +59,6 @@ MAX_WEBHOOKS_PER_MEMBER = 10
 URL_MAX = 500
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_CAP_SECONDS = 3600
-# A lost retry message (worker killed while holding it) is picked up by
-# notify_webhooks_due once it is this late.
-SWEEP_GRACE = timedelta(minutes=2)
 _ERROR_MAX = 300
 _USER_AGENT = "Bureau-Webhooks/1"
 
@@ -137,13 +135,6 @@ def _destination_problem(url: str) -> str:
 
 
 # -- webhooks ------------------------------------------------------------------------
-
-
-def webhooks_of_member(*, member: Member | None) -> QuerySet[Webhook]:
-    """A member's webhooks that are not deleted (bureau staff have none)."""
-    if member is None:
-        return Webhook.objects.none()
-    return Webhook.objects.filter(member=member, active=True)
 
 
 def _check_events(events: list[str]) -> list[str]:
@@ -431,15 +422,3 @@ def webhook_deliver(*, delivery_id: Any, now: datetime | None = None) -> Outcome
         },
     )
     return outcome
-
-
-def webhooks_due(*, now: datetime | None = None, limit: int = 1000) -> list[uuid.UUID]:
-    """Pending deliveries whose retry message seems lost (overdue by SWEEP_GRACE)."""
-    now = now or timezone.now()
-    return list(
-        WebhookDelivery.objects.filter(
-            status=Status.PENDING, next_attempt_at__lte=now - SWEEP_GRACE
-        )
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
-    )

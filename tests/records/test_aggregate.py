@@ -229,7 +229,7 @@ def test_incremental_aggregation_when_compared_equals_full_rebuild(batches, sett
                         handle=io.BytesIO(csv_bytes(member_rows)),
                     )
                     batch_ingest(batch_id=batch.pk)
-                    from bureau.records.services.aggregate import batch_subject_ids
+                    from bureau.records.selectors import batch_subject_ids
 
                     profiles_refresh(
                         subject_ids=list(batch_subject_ids(batch_id=batch.pk))
@@ -245,7 +245,7 @@ def test_incremental_aggregation_when_compared_equals_full_rebuild(batches, sett
 
 
 def test_delete_only_batch_when_finished_hands_its_subject_to_aggregation(acme):
-    from bureau.records.services.aggregate import batch_subject_ids
+    from bureau.records.selectors import batch_subject_ids
 
     furnish(acme, [good_row(as_of=days_ago(5))])
     profile_of()

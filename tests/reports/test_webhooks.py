@@ -16,13 +16,13 @@ from bureau.audit.models import AuditEvent
 from bureau.core.errors import ValidationFailed
 from bureau.records.services.ingest import batch_fail
 from reports.models import Webhook, WebhookAttempt, WebhookDelivery
+from reports.selectors import webhooks_due
 from reports.services.webhooks import (
     backoff,
     batch_completed_queue,
     events_queue,
     webhook_create,
     webhook_deliver,
-    webhooks_due,
 )
 from tests.conftest import bearer
 from tests.factories import issue_key

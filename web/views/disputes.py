@@ -12,14 +12,12 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from bureau.audit.services import audit_record
 from bureau.core.errors import Conflict, Forbidden, ValidationFailed
 from bureau.core.roles import FURNISHER_ROLES
 from bureau.records.fileformat.validation import (
@@ -29,12 +27,13 @@ from bureau.records.fileformat.validation import (
     STATUSES,
 )
 from bureau.records.models import Dispute
+from bureau.records.selectors import disputes_visible_to
+from bureau.records.services.dispute_listing import furnisher_disputes_read
 from bureau.records.services.disputes import (
     DUE_SOON_DAYS,
     NOTE_MAX,
     days_left,
     dispute_answer,
-    disputes_visible_to,
 )
 from web.access import member_of, role_required
 
@@ -212,31 +211,19 @@ def _form_for(dispute: Dispute, data=None) -> DisputeAnswerForm:
 
 
 def _render(request, member, *, bound=None, bound_id=None, status=200):
+    listing = furnisher_disputes_read(
+        actor=request.user, member=member, closed_limit=CLOSED_SHOWN
+    )
     now = timezone.now()
-    open_disputes = list(disputes_visible_to(member=member, status=Dispute.Status.OPEN))
+    open_disputes, closed = listing.open, listing.closed
     for dispute in open_disputes:
         dispute.days_left = days_left(dispute, now=now)
         dispute.due_soon = dispute.days_left <= DUE_SOON_DAYS
         dispute.overdue = dispute.due_at <= now
         is_bound = bound is not None and dispute.pk == bound_id
         dispute.form = bound if is_bound else _form_for(dispute)
-    closed = list(
-        Dispute.objects.filter(member=member)
-        .exclude(status=Dispute.Status.OPEN)
-        .select_related("record", "subject")
-        .order_by(F("answered_at").desc(nulls_last=True), "-opened_at", "-id")[
-            :CLOSED_SHOWN
-        ]
-    )
     for dispute in [*open_disputes, *closed]:
         dispute.status_label = STATUS_LABELS.get(dispute.status, dispute.status)
-    audit_record(
-        actor=request.user,
-        action="dispute.list",
-        object_type="records.dispute",
-        member=member,
-        details={"status": "open", "shown": len(open_disputes), "closed": len(closed)},
-    )
     return render(
         request,
         "web/disputes/list.html",
@@ -261,9 +248,7 @@ def disputes(request):
 @require_POST
 def dispute_answer_page(request, dispute_id: int):
     member = member_of(request)
-    dispute = get_object_or_404(
-        Dispute.objects.select_related("record__subject"), pk=dispute_id, member=member
-    )
+    dispute = get_object_or_404(disputes_visible_to(member=member), pk=dispute_id)
     if dispute.status != Dispute.Status.OPEN:
         messages.error(request, _("This dispute was already answered."))
         return redirect("web:disputes")

@@ -2,7 +2,7 @@
 
 The views only translate between HTTP and the services: reports/services/query.py
 decides and records the inquiry; the profile page shows the report stored on the
-inquiry, as the API's ReportView does, and is audited like it.
+inquiry, read and audited by the same service as the API's ReportView.
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 
-from bureau.audit.services import audit_record
-from bureau.core.errors import RateLimited, ValidationFailed
+from bureau.core.errors import NotFound, RateLimited, ValidationFailed
 from bureau.core.roles import QUERY_ROLES, REPORT_READER_ROLES
-from reports.selectors import inquiry_for_report
 from reports.services.query import ContributionRequired, query_run
+from reports.services.report import WEB_FORMAT, report_read
 from web.access import role_required
 from web.forms_lookup import LookupForm
 
@@ -74,17 +73,16 @@ def lookup(request):
 def profile(request, inquiry_id):
     """The profile an inquiry answered: the asking member's own (others' are 404),
     any for bureau staff. Every reading is audited."""
-    member = request.user.member
-    inquiry = inquiry_for_report(inquiry_id=inquiry_id, member=member)
-    if inquiry is None:
-        raise Http404
-    audit_record(
-        actor=request.user,
-        action="report.view",
-        obj=inquiry,
-        member=member,
-        details={"format": "web", "subject": inquiry.subject_id},
-    )
+    try:
+        inquiry = report_read(
+            actor=request.user,
+            member=request.user.member,
+            inquiry_id=inquiry_id,
+            fmt=WEB_FORMAT,
+            formats=(WEB_FORMAT,),
+        )
+    except NotFound as exc:
+        raise Http404 from exc
     return render(
         request,
         "web/lookup/profile.html",

@@ -13,13 +13,16 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from bureau.audit.services import audit_record
 from bureau.core.csv import csv_response
 from bureau.core.errors import BureauError
 from bureau.core.roles import FURNISHER_ROLES
 from bureau.records.fileformat import messages as row_messages
 from bureau.records.models import Batch
 from bureau.records.selectors import batch_errors, batches_visible_to
+from bureau.records.services.batch_errors import (
+    ERRORS_CSV_COLUMNS,
+    batch_errors_export,
+)
 from bureau.records.services.upload import batch_create
 from web.access import member_of, role_required
 from web.forms_uploads import (
@@ -31,20 +34,26 @@ from web.forms_uploads import (
 
 BATCHES_PER_PAGE = 25
 ERRORS_PER_PAGE = 50
-ERRORS_CSV_HEADER = ["row", "column", "code", "message", "value"]
+ERRORS_CSV_HEADER = list(ERRORS_CSV_COLUMNS)
+
+
+def _error_filters(request) -> tuple[ErrorFilterForm, dict, dict]:
+    """The page's code/column filters: (form, the filters that applied, them as
+    the selector's arguments)."""
+    form = ErrorFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    arguments = {
+        "code": filters.get("code") or None,
+        "column": filters.get("column") or None,
+    }
+    return form, filters, arguments
 
 
 def _filtered_errors(request, batch: Batch):
     """The batch's rejected rows under the page's code/column filters: (form,
     the filters that applied, the errors)."""
-    form = ErrorFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    errors = batch_errors(
-        batch=batch,
-        code=filters.get("code") or None,
-        column=filters.get("column") or None,
-    )
-    return form, filters, errors
+    form, filters, arguments = _error_filters(request)
+    return form, filters, batch_errors(batch=batch, **arguments)
 
 
 def _localized(error):
@@ -176,14 +185,8 @@ def batch_errors_csv(request, batch_id: int):
     """The rejected rows as CSV: the same file, filters and audit as the API's
     GET /api/v1/batches/{id}/errors/?format=csv."""
     batch = _batch(request, batch_id)
-    _, _, errors = _filtered_errors(request, batch)
-    audit_record(
-        actor=request.user,
-        action="batch.errors_download",
-        obj=batch,
-        member=batch.member_id,
-    )
-    rows = errors.values_list(*ERRORS_CSV_HEADER)
+    _, _, arguments = _error_filters(request)
+    rows = batch_errors_export(actor=request.user, batch=batch, **arguments)
     return csv_response(
         f"batch-{batch.pk}-errors.csv",
         ERRORS_CSV_HEADER,

@@ -13,9 +13,10 @@ from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from bureau.audit.misuse import alert_update
+from bureau.audit.misuse import alert_read, alert_update
 from bureau.audit.models import Alert
-from bureau.audit.services import audit_record, redact_identity
+from bureau.audit.selectors import alerts_all
+from bureau.audit.services import redact_identity
 from bureau.core.fields import StrictCharField
 from bureau.core.permissions import RoleOrScope
 from bureau.core.roles import BUREAU_ROLES, DECISION_ROLES
@@ -77,12 +78,7 @@ class AlertBaseView(GenericAPIView):
     serializer_class = AlertOutput
 
     def get_queryset(self):
-        return Alert.objects.select_related("member", "api_key", "handled_by")
-
-    def audit_read(self, *, obj: Alert | None = None, **details) -> None:
-        audit_record(
-            actor=self.request.user, action="alert.read", obj=obj, details=details
-        )
+        return alerts_all()
 
 
 class AlertListView(AlertBaseView):
@@ -94,12 +90,13 @@ class AlertListView(AlertBaseView):
     def get(self, request):
         alerts = self.filter_queryset(self.get_queryset())  # 400 on a bad filter
         params = request.query_params
-        self.audit_read(
+        alert_read(
+            actor=request.user,
             filters={
                 name: redact_identity(",".join(params.getlist(name)))
                 for name in _FILTERS
                 if name in params
-            }
+            },
         )
         page = self.paginate_queryset(alerts)
         return self.get_paginated_response(AlertOutput(page, many=True).data)
@@ -114,7 +111,7 @@ class AlertDetailView(AlertBaseView):
     @extend_schema(responses=AlertOutput)
     def get(self, request, alert_id: int):
         alert = get_object_or_404(self.get_queryset(), pk=alert_id)
-        self.audit_read(obj=alert)
+        alert_read(actor=request.user, alert=alert)
         return Response(AlertOutput(alert).data)
 
     @extend_schema(request=AlertUpdateInput, responses=AlertOutput)

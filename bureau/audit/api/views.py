@@ -12,8 +12,8 @@ from rest_framework.pagination import Cursor, CursorPagination
 
 from bureau.audit.api.filters import FILTER_NAMES, AuditEventFilter
 from bureau.audit.api.serializers import CSV_COLUMNS, AuditEventOutput
-from bureau.audit.models import AuditEvent
-from bureau.audit.services import audit_record, redact_identity
+from bureau.audit.selectors import audit_events
+from bureau.audit.services import audit_trail_read, redact_identity
 from bureau.core.csv import csv_response
 from bureau.core.errors import ValidationFailed
 from bureau.core.permissions import RoleOrScope
@@ -76,7 +76,7 @@ class AuditEventListView(GenericAPIView):
     pagination_class = AuditCursorPagination
 
     def get_queryset(self):
-        return AuditEvent.objects.select_related("member")
+        return audit_events()
 
     @extend_schema(
         parameters=[OpenApiParameter("format", str, enum=["json", "csv"])],
@@ -89,13 +89,11 @@ class AuditEventListView(GenericAPIView):
         events = self.filter_queryset(self.get_queryset())  # 400 on a bad filter
         if fmt == "json":
             self.paginator.decode_cursor(request)  # 404 on a bad cursor, unread
-        read = audit_record(
+        events = audit_trail_read(
             actor=request.user,
-            action="audit.read",
+            events=events,
             details={"filters": _recorded_filters(request.query_params), "format": fmt},
         )
-        # The trail as it stood when it was read (this read itself excluded).
-        events = events.filter(sequence__lt=read.sequence)
         if fmt == "csv":
             rows = events.order_by("-sequence").values_list(*_CSV_FIELDS)
             return csv_response(

@@ -24,15 +24,16 @@ from bureau.core.roles import (
     DISPUTE_READERS,
 )
 from bureau.records.models import Dispute, Record, Subject, SubjectStatement
+from bureau.records.selectors import disputes_visible_to
 from bureau.records.services.disputes import (
     days_left,
     dispute_answer,
     dispute_open,
-    disputes_visible_to,
 )
 from bureau.records.services.statements import statement_add
 from members.permissions import actor_member
-from reports.services.self_report import inquiries_about, self_report_produce
+from reports.selectors import inquiries_about
+from reports.services.self_report import self_report_produce
 
 # -- serializers ----------------------------------------------------------------
 

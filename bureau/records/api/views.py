@@ -6,7 +6,6 @@ from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from bureau.audit.services import audit_record
 from bureau.core.csv import csv_response
 from bureau.core.errors import BureauError, TooLarge, ValidationFailed
 from bureau.core.parsers import MultiPartParser
@@ -28,6 +27,10 @@ from bureau.records.api.serializers import (
 )
 from bureau.records.fileformat import messages
 from bureau.records.selectors import batch_errors, batches_visible_to
+from bureau.records.services.batch_errors import (
+    ERRORS_CSV_COLUMNS,
+    batch_errors_export,
+)
 from bureau.records.services.sharing import SHARE_PERMISSION, batch_share
 from bureau.records.services.upload import FileRefused, batch_create
 from members.object_permissions import filter_to_permitted
@@ -147,26 +150,25 @@ class BatchErrorsView(BatchBaseView):
     )
     def get(self, request, batch_id: int):
         batch = self.get_batch(batch_id)
-        errors = batch_errors(
-            batch=batch,
-            code=request.query_params.get("code"),
-            column=request.query_params.get("column"),
-        )
+        filters = {
+            "code": request.query_params.get("code"),
+            "column": request.query_params.get("column"),
+        }
         fmt = request.query_params.get("format", "json")
         if fmt == "csv":
-            audit_record(actor=request.user, action="batch.errors_download", obj=batch,
-                         member=batch.member_id)  # fmt: skip
-            rows = errors.values_list("row", "column", "code", "message", "value")
+            rows = batch_errors_export(actor=request.user, batch=batch, **filters)
             return csv_response(
                 f"batch-{batch.pk}-errors.csv",
-                ["row", "column", "code", "message", "value"],
+                list(ERRORS_CSV_COLUMNS),
                 messages.localize_rows(
-                    rows.iterator(chunk_size=5000), gettext, column=3
+                    rows.iterator(chunk_size=5000),
+                    gettext,
+                    column=ERRORS_CSV_COLUMNS.index("message"),
                 ),
             )
         if fmt != "json":
             raise ValidationFailed(errors={"format": ["Must be json or csv."]})
-        page = self.paginate_queryset(errors)
+        page = self.paginate_queryset(batch_errors(batch=batch, **filters))
         return self.get_paginated_response(BatchErrorOutput(page, many=True).data)
 
 

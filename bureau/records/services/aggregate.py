@@ -12,8 +12,6 @@ from collections.abc import Iterable, Iterator
 from django.conf import settings
 from django.db import connection, transaction
 
-from bureau.records.models import BatchSubject
-
 STATUS_ORDER = ["closed", "settled", "current", "overdue", "default", "written_off"]
 CLASSIFICATION_ORDER = ["normal", "special_mention", "substandard", "doubtful", "loss"]
 BLACKLIST_CLAUSES = ("status", "days_overdue", "platforms_overdue")
@@ -33,7 +31,7 @@ def _names(order: list[str]) -> str:
 
 # Guarantor rows are contingent: counted apart, outside the debt figures and the
 # blacklist. Suppressed (disputed past deadline) records are left out entirely.
-_AGGREGATE = f"""
+_FIGURES = f"""
 WITH target AS ({{target}}),
 rec AS (
   SELECT r.subject_id, r.member_id, r.principal, r.balance, r.amount_overdue,
@@ -73,18 +71,32 @@ judged AS (
          max_days_overdue >= %(bl_days)s AS bl_days,
          platforms_with_overdue >= %(bl_platforms)s AS bl_platforms
     FROM agg
-),
-gone AS (
-  DELETE FROM records_profile p USING target t
-   WHERE p.subject_id = t.subject_id
-     AND NOT EXISTS (SELECT 1 FROM agg WHERE agg.subject_id = t.subject_id)
 )
-INSERT INTO records_profile (
-    subject_id, platforms_total, platforms_with_overdue, accounts_total,
-    accounts_overdue, guarantees_total, guarantees_overdue, total_principal,
-    total_balance, total_amount_overdue, max_days_overdue, worst_status,
-    worst_classification, first_delinquency_on, last_reported_on, blacklisted,
-    blacklist_reasons, updated_at)
+"""
+
+# The columns of a profile row after its subject_id, in `_ROWS` order.
+PROFILE_COLUMNS = (
+    "platforms_total",
+    "platforms_with_overdue",
+    "accounts_total",
+    "accounts_overdue",
+    "guarantees_total",
+    "guarantees_overdue",
+    "total_principal",
+    "total_balance",
+    "total_amount_overdue",
+    "max_days_overdue",
+    "worst_status",
+    "worst_classification",
+    "first_delinquency_on",
+    "last_reported_on",
+    "blacklisted",
+    "blacklist_reasons",
+    "updated_at",
+)
+
+# The profile row of each subject `_FIGURES` judged (updated_at: now()).
+_ROWS = f"""
 SELECT subject_id, platforms_total, platforms_with_overdue, accounts_total,
        accounts_overdue, guarantees_total, guarantees_overdue, total_principal,
        total_balance, total_amount_overdue, max_days_overdue,
@@ -98,6 +110,21 @@ SELECT subject_id, platforms_total, platforms_with_overdue, accounts_total,
          CASE WHEN bl_platforms THEN 'platforms_overdue' END], NULL)::varchar[],
        now()
   FROM judged
+"""
+
+_AGGREGATE = (
+    _FIGURES
+    + """,
+gone AS (
+  DELETE FROM records_profile p USING target t
+   WHERE p.subject_id = t.subject_id
+     AND NOT EXISTS (SELECT 1 FROM agg WHERE agg.subject_id = t.subject_id)
+)
+INSERT INTO records_profile (subject_id, """
+    + ", ".join(PROFILE_COLUMNS)
+    + ")"
+    + _ROWS
+    + """
 ON CONFLICT (subject_id) DO UPDATE SET
     platforms_total = EXCLUDED.platforms_total,
     platforms_with_overdue = EXCLUDED.platforms_with_overdue,
@@ -117,9 +144,14 @@ ON CONFLICT (subject_id) DO UPDATE SET
     blacklist_reasons = EXCLUDED.blacklist_reasons,
     updated_at = EXCLUDED.updated_at
 """
+)
+
+# The same rows, computed and not stored: what a read shows for a subject whose
+# records aggregation has not reached yet (bureau.records.selectors.profile_of).
+PROFILES_COMPUTE_SQL = (_FIGURES + _ROWS).format(target=_INCREMENTAL_TARGET)
 
 
-def _params(ids: list[int] | None = None) -> dict:
+def profiles_params(ids: list[int] | None = None) -> dict:
     rule = settings.BUREAU_BLACKLIST
     return {
         "ids": ids or [],
@@ -137,14 +169,16 @@ def profiles_refresh(*, subject_ids: Iterable[int]) -> int:
     if len(ids) > settings.BUREAU_AGGREGATE_CHUNK:
         raise ValueError(f"at most {settings.BUREAU_AGGREGATE_CHUNK} subjects a call")
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_AGGREGATE.format(target=_INCREMENTAL_TARGET), _params(ids))
+        cursor.execute(
+            _AGGREGATE.format(target=_INCREMENTAL_TARGET), profiles_params(ids)
+        )
     return len(ids)
 
 
 def profiles_rebuild() -> None:
     """Recompute every profile in one statement (manage.py rebuild_profiles)."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_AGGREGATE.format(target=_FULL_TARGET), _params())
+        cursor.execute(_AGGREGATE.format(target=_FULL_TARGET), profiles_params())
 
 
 def subject_chunks(ids: Iterable[int], size: int | None = None) -> Iterator[list[int]]:
@@ -157,15 +191,6 @@ def subject_chunks(ids: Iterable[int], size: int | None = None) -> Iterator[list
             chunk = []
     if chunk:
         yield chunk
-
-
-def batch_subject_ids(*, batch_id: int) -> Iterator[int]:
-    return (
-        BatchSubject.objects.filter(batch_id=batch_id)
-        .order_by("subject_id")
-        .values_list("subject_id", flat=True)
-        .iterator(chunk_size=settings.BUREAU_AGGREGATE_CHUNK)
-    )
 
 
 def profiles_refresh_and_alert(subject_ids: Iterable[int]) -> int:
@@ -182,16 +207,3 @@ def profiles_refresh_and_alert(subject_ids: Iterable[int]) -> int:
             refreshed += profiles_refresh(subject_ids=chunk)
             watches_check(subject_ids=chunk)
     return refreshed
-
-
-def profile_current(*, subject_id: int):
-    """A subject's profile, computed now if aggregation has not reached it yet
-    (it runs after ingest; a query or a watch in between must not see none).
-    None when the subject has no record left."""
-    from bureau.records.models import Profile, Record
-
-    profile = Profile.objects.filter(subject_id=subject_id).first()
-    if profile is None and Record.objects.filter(subject_id=subject_id).exists():
-        profiles_refresh(subject_ids=[subject_id])
-        profile = Profile.objects.filter(subject_id=subject_id).first()
-    return profile

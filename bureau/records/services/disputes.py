@@ -409,14 +409,3 @@ def disputes_suppress_overdue(*, now: datetime | None = None) -> SuppressionRun:
             },
         )
     return SuppressionRun(disputes=len(rows), subjects=len(subject_ids))
-
-
-def disputes_visible_to(*, member, status: str | None = None):
-    """Reads: a furnisher sees the disputes on its own records; bureau staff
-    (member None) see all. Soonest deadline first."""
-    disputes = Dispute.objects.select_related("record", "subject", "member")
-    if member is not None:
-        disputes = disputes.filter(member=member)
-    if status:
-        disputes = disputes.filter(status=status)
-    return disputes.order_by("due_at", "id")

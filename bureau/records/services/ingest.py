@@ -26,6 +26,7 @@ from datetime import date, timedelta
 
 from celery import current_app
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -43,7 +44,7 @@ from bureau.records.fileformat import (
 from bureau.records.fileformat.validation import REPORTED_FIELDS
 from bureau.records.history import month_status
 from bureau.records.models import Batch, BatchError, BatchSubject
-from bureau.records.selectors import batches_ahead, member_contribution_changed
+from bureau.records.selectors import batches_ahead, contribution_cache_key
 from bureau.records.services import merge
 from members.models import Member
 
@@ -402,6 +403,13 @@ def _finish(batch: Batch, *, status: str, reason: str = "") -> None:
             lambda: member_contribution_changed(member_id=batch.member_id)
         )
     batch.refresh_from_db()
+
+
+def member_contribution_changed(*, member_id: int) -> None:
+    """Forget the member's cached give-to-get answer (selectors'
+    `member_last_contribution`): called on commit by what changes it, a batch
+    reaching a final status."""
+    cache.delete(contribution_cache_key(member_id))
 
 
 def _enqueue_aggregation(batch_id: int) -> None:
