@@ -1,4 +1,4 @@
-"""Reads for batches and their errors."""
+"""Reads for batches and their errors, and for subjects."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from bureau.records.models import Batch, BatchError
+from bureau.core.errors import NotFound
+from bureau.records.models import Batch, BatchError, Subject
 from members.models import Member
 
 
@@ -73,6 +74,14 @@ def batch_errors(
     if column:
         errors = errors.filter(column=column)
     return errors
+
+
+def subject_get(*, subject_id: int) -> Subject:
+    """The subject with this id (NotFound otherwise: the API's 404)."""
+    subject = Subject.objects.filter(pk=subject_id).first()
+    if subject is None:
+        raise NotFound()
+    return subject
 
 
 def contribution_cache_key(member_id: int) -> str:
