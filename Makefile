@@ -76,9 +76,11 @@ screenshots: env
 	done
 	@echo "screenshots: docs/screenshots refreshed; review them (git diff --stat docs/screenshots) and commit"
 
+# lint-imports: the layers contract in pyproject.toml (docs/architecture.md).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("members.api.urls")),
     path("", include("bureau.records.api.urls")),
     path("", include("bureau.records.api.disputes_urls")),
+    path("", include("reports.api.subject_urls")),
     path("", include("reports.api.screening_urls")),
     path("", include("reports.api.monitoring_urls")),
     path("", include("bureau.audit.api.urls")),

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "members",
     "reports",
     "web",
+    "bureau.demo_data",  # seed_demo, demo_persons: above every layer
 ]
 
 MIDDLEWARE = [

@@ -29,9 +29,11 @@ from functools import cached_property, lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
+from django.db import connection, transaction
 
 from bureau.records import identity
+from bureau.records.events import subjects_rehashed
+from bureau.records.models import Subject
 
 __all__ = (
     "KeyChain",
@@ -155,11 +157,12 @@ def lookup_hashes(id_type: str, normalized: str) -> list[tuple[int, str]]:
 # ingest chunk and the command), change a row only if it still carries the old
 # hash, and skip a subject whose current hash is taken already (a duplicate made
 # outside these paths: the command reports it, it is never merged silently).
-# Past inquiries about a moved subject move with it: a borrower's list of who
-# looked them up (reports.services.self_report) matches misses by hash.
+# Rows of other apps keyed by a moved hash (reports' past inquiries: a borrower's
+# list of who looked them up matches misses by hash) move with it, in the same
+# transaction, through `subjects_rehashed` (events.py).
 
 # Both statements below pick subjects (`lifted`) and then do the same: move them to
-# the new hash and version, and move their past inquiries with them.
+# the new hash and version, and return the moves for the event.
 _MOVE_LIFTED = """
 moved AS (
     UPDATE records_subject s
@@ -167,14 +170,8 @@ moved AS (
       FROM lifted
      WHERE s.id = lifted.id
  RETURNING s.id, lifted.id_type, lifted.old_hash, lifted.new_hash
-),
-inquiries AS (
-    UPDATE reports_inquiry i
-       SET id_hash = moved.new_hash
-      FROM moved
-     WHERE i.id_hash = moved.old_hash AND i.id_type = moved.id_type
 )
-SELECT id FROM moved
+SELECT id, id_type, old_hash, new_hash FROM moved
 """
 
 _LIFT_BY_HASH = (
@@ -224,15 +221,24 @@ def rotation_pending(chain: KeyChain) -> bool:
         return cursor.fetchone()[0]
 
 
+def _announce(rows: list[tuple]) -> None:
+    """`subjects_rehashed` for the moved rows (id, id_type, old, new), inside the
+    transaction that moved them."""
+    if rows:
+        moves = [(id_type, old, new) for _, id_type, old, new in rows]
+        subjects_rehashed.send(Subject, moves=moves)
+
+
 def lift_subjects(chain: KeyChain, lifts: Iterable[tuple[str, str, str]]) -> int:
     """Move the subjects found under an older hash to the current one, from the
     (id_type, older hash, current hash) triples of numbers seen in clear (ingest).
-    Runs in the caller's transaction. Returns how many subjects moved."""
+    One transaction (the caller's, when it has one) with `subjects_rehashed`.
+    Returns how many subjects moved."""
     unique = sorted(set(lifts))
     if not unique:
         return 0
     id_types, old, new = (list(column) for column in zip(*unique, strict=True))
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             _LIFT_BY_HASH,
             {
@@ -242,7 +248,9 @@ def lift_subjects(chain: KeyChain, lifts: Iterable[tuple[str, str, str]]) -> int
                 "version": chain.current_version,
             },
         )
-        return len(cursor.fetchall())
+        rows = cursor.fetchall()
+        _announce(rows)
+    return len(rows)
 
 
 def rehash_subjects(
@@ -250,8 +258,9 @@ def rehash_subjects(
 ) -> tuple[int, int, list[int]]:
     """Re-hash up to `limit` subjects at `from_version` (ids above `after_id`)
     to the current version, from their stored hashes. Returns (last id read,
-    subjects re-hashed, ids left behind because their current hash is taken)."""
-    with connection.cursor() as cursor:
+    subjects re-hashed, ids left behind because their current hash is taken).
+    One transaction (the caller's, when it has one) with `subjects_rehashed`."""
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "SELECT id, id_hash FROM records_subject"
             " WHERE key_version = %s AND id > %s ORDER BY id LIMIT %s",
@@ -273,7 +282,9 @@ def rehash_subjects(
                 "version": chain.current_version,
             },
         )
-        moved = {row[0] for row in cursor.fetchall()}
+        rows = cursor.fetchall()
+        _announce(rows)
+        moved = {row[0] for row in rows}
         # A row gone from `from_version` meanwhile was moved by a concurrent ingest.
         cursor.execute(
             "SELECT id FROM records_subject WHERE id = ANY(%s) AND key_version = %s",

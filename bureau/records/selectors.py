@@ -1,4 +1,5 @@
-"""Reads of records: batches and their errors, give-to-get, disputes, profiles.
+"""Reads of records: batches and their errors, give-to-get, disputes, profiles,
+subjects.
 
 Selectors never write: a profile that aggregation has not stored yet is
 computed here by a SELECT, and stored only by the write paths (ingest's
@@ -25,7 +26,15 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from bureau.records.models import Batch, BatchError, BatchSubject, Dispute, Profile
+from bureau.core.errors import NotFound
+from bureau.records.models import (
+    Batch,
+    BatchError,
+    BatchSubject,
+    Dispute,
+    Profile,
+    Subject,
+)
 from bureau.records.services.aggregate import (
     PROFILE_COLUMNS,
     PROFILES_COMPUTE_SQL,
@@ -86,6 +95,14 @@ def batch_errors(
     if column:
         errors = errors.filter(column=column)
     return errors
+
+
+def subject_get(*, subject_id: int) -> Subject:
+    """The subject with this id (NotFound otherwise: the API's 404)."""
+    subject = Subject.objects.filter(pk=subject_id).first()
+    if subject is None:
+        raise NotFound()
+    return subject
 
 
 def contribution_cache_key(member_id: int) -> str:

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from bureau.audit.models import AuditEvent
-from bureau.records import identity_keys
+from bureau.records import events, identity_keys
 from bureau.records.identity import identity_hmac
 from bureau.records.models import Record, Subject
 from reports.models import Inquiry
@@ -226,3 +226,42 @@ def test_past_inquiries_when_ingest_moves_subject_move_with_it(
     zhang = Subject.objects.get(name="张三")
     assert zhang.key_version == 2
     assert Inquiry.objects.filter(id_hash=zhang.id_hash, hit=False).count() == 1
+
+
+def test_rehash_when_run_announces_each_move_inside_its_transaction(
+    settings, furnished_v1
+):
+    before = dict(Subject.objects.values_list("pk", "id_hash"))
+    heard = []
+
+    def receiver(sender, signal, *, moves):
+        # Inside the move: the subjects carry the new hashes already.
+        moved = dict(Subject.objects.values_list("id_hash", "key_version"))
+        heard.extend((move, moved.get(move[2])) for move in moves)
+
+    events.subjects_rehashed.connect(receiver, weak=False)
+    try:
+        switch_to_v2(settings)
+        rotate()
+    finally:
+        events.subjects_rehashed.disconnect(receiver)
+    after = dict(Subject.objects.values_list("pk", "id_hash"))
+    assert sorted(heard) == sorted(
+        (("resident_id", before[pk], after[pk]), 2) for pk in before
+    )
+
+
+def test_rehash_when_a_receiver_fails_leaves_the_subjects_unmoved(
+    settings, furnished_v1
+):
+    def refuse(sender, **payload):
+        raise RuntimeError("inquiries could not move")
+
+    events.subjects_rehashed.connect(refuse, weak=False)
+    try:
+        switch_to_v2(settings)
+        with pytest.raises(RuntimeError, match="could not move"):
+            rotate()
+    finally:
+        events.subjects_rehashed.disconnect(refuse)
+    assert set(Subject.objects.values_list("key_version", flat=True)) == {1}

@@ -10,18 +10,8 @@ urlpatterns = [
         name="dispute-detail",
     ),
     path(
-        "subjects/<int:subject_id>/inquiries/",
-        views.SubjectInquiriesView.as_view(),
-        name="subject-inquiries",
-    ),
-    path(
         "subjects/<int:subject_id>/statements/",
         views.SubjectStatementsView.as_view(),
         name="subject-statements",
-    ),
-    path(
-        "subjects/<int:subject_id>/self-report/",
-        views.SelfReportView.as_view(),
-        name="subject-self-report",
     ),
 ]

@@ -1,11 +1,12 @@
-"""Data-subject rights over the API: disputes, subject statements, who looked a
-subject up, and the subject's self-report.
+"""Data-subject rights over the API, the records' part: disputes and subject
+statements (who looked a subject up and the self-report are reports':
+reports/api/subject_views.py).
 
 Compliance acts for the subject (a borrower never logs in); the furnisher answers
-its disputes; bureau admins and auditors read. Reads of personal data are audited.
+its disputes; bureau admins and auditors read. Reads of personal data are audited
+(by the services, services/subject_rights.py).
 """
 
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -13,7 +14,6 @@ from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from bureau.audit.services import audit_record
 from bureau.core.errors import ValidationFailed
 from bureau.core.fields import StrictCharField
 from bureau.core.permissions import RoleOrScope
@@ -23,17 +23,18 @@ from bureau.core.roles import (
     DISPUTE_ANSWERERS,
     DISPUTE_READERS,
 )
-from bureau.records.models import Dispute, Record, Subject, SubjectStatement
-from bureau.records.selectors import disputes_visible_to
-from bureau.records.services.disputes import (
-    days_left,
-    dispute_answer,
-    dispute_open,
-)
+from bureau.records.models import Dispute, Subject, SubjectStatement
+from bureau.records.selectors import subject_get
+from bureau.records.services.disputes import days_left, dispute_answer
 from bureau.records.services.statements import statement_add
+from bureau.records.services.subject_rights import (
+    dispute_get,
+    dispute_open_on,
+    dispute_read,
+    disputes_list,
+    statements_list,
+)
 from members.permissions import actor_member
-from reports.selectors import inquiries_about
-from reports.services.self_report import self_report_produce
 
 # -- serializers ----------------------------------------------------------------
 
@@ -112,32 +113,13 @@ class StatementOutput(serializers.ModelSerializer):
         fields = ["id", "subject_id", "text", "added_at", "withdrawn_at"]
 
 
-class SubjectInquiryOutput(serializers.Serializer):
-    id = serializers.UUIDField()
-    created_at = serializers.DateTimeField()
-    member_code = serializers.CharField(source="member.code", default="")
-    member_name = serializers.CharField(source="member.name", default="")
-    by = serializers.SerializerMethodField()
-    purpose = serializers.CharField()
-    consent_reference = serializers.CharField()
-    hit = serializers.BooleanField()
-
-    def get_by(self, inquiry) -> str:
-        if inquiry.api_key_id:
-            return f"key:{inquiry.api_key.prefix}"
-        if inquiry.user_id:
-            return inquiry.user.get_username()
-        return ""
-
-
 # -- views ----------------------------------------------------------------------
 
 
 class DisputeBaseView(GenericAPIView):
     permission_classes = [RoleOrScope]
-
-    def get_queryset(self):
-        return disputes_visible_to(member=actor_member(self.request))
+    # The model, for the schema generator only: rows come from the services.
+    queryset = Dispute.objects.none()
 
     def output(self, disputes, **kwargs):
         return DisputeOutput(disputes, context={"now": timezone.now()}, **kwargs).data
@@ -167,15 +149,11 @@ class DisputeListCreateView(DisputeBaseView):
                     ]
                 }
             )
-        if member is not None:
-            wanted = Dispute.Status.OPEN  # what the furnisher must act on
-        page = self.paginate_queryset(disputes_visible_to(member=member, status=wanted))
-        audit_record(
+        page = disputes_list(
             actor=request.user,
-            action="dispute.list",
-            object_type="records.dispute",
             member=member,
-            details={"status": wanted, "shown": len(page)},
+            status=wanted,
+            paginate=self.paginate_queryset,
         )
         return self.get_paginated_response(self.output(page, many=True))
 
@@ -183,13 +161,12 @@ class DisputeListCreateView(DisputeBaseView):
     def post(self, request):
         data = DisputeOpenInput(data=request.data)
         data.is_valid(raise_exception=True)
-        record = Record.objects.filter(pk=data.validated_data["record_id"]).first()
-        if record is None:
-            raise ValidationFailed(errors={"record_id": [_("No such record.")]})
-        dispute = dispute_open(
-            record=record, claim=data.validated_data["claim"], actor=request.user
+        dispute = dispute_open_on(
+            actor=request.user,
+            member=actor_member(request),
+            record_id=data.validated_data["record_id"],
+            claim=data.validated_data["claim"],
         )
-        dispute = self.get_queryset().get(pk=dispute.pk)
         return Response(self.output(dispute), status=status.HTTP_201_CREATED)
 
 
@@ -201,22 +178,18 @@ class DisputeDetailView(DisputeBaseView):
     scopes = {"GET": "upload", "PATCH": "upload"}  # the furnisher's systems answer
 
     def get_dispute(self, dispute_id: int) -> Dispute:
-        return get_object_or_404(self.get_queryset(), pk=dispute_id)
+        return dispute_get(member=actor_member(self.request), dispute_id=dispute_id)
 
     @extend_schema(responses=DisputeOutput)
     def get(self, request, dispute_id: int):
-        dispute = self.get_dispute(dispute_id)
-        audit_record(
-            actor=request.user,
-            action="dispute.view",
-            obj=dispute,
-            member=dispute.member_id,
+        dispute = dispute_read(
+            actor=request.user, member=actor_member(request), dispute_id=dispute_id
         )
         return Response(self.output(dispute))
 
     @extend_schema(request=DisputeAnswerInput, responses=DisputeOutput)
     def patch(self, request, dispute_id: int):
-        dispute = self.get_dispute(dispute_id)
+        dispute = self.get_dispute(dispute_id)  # 404 before the body's 400
         data = DisputeAnswerInput(data=request.data)
         data.is_valid(raise_exception=True)
         dispute_answer(
@@ -235,33 +208,12 @@ class SubjectBaseView(GenericAPIView):
     permission_classes = [RoleOrScope]
     roles = {"GET": BUREAU_ROLES}
     no_key_reason = "A subject's file is for bureau staff; no key scope grants it."
-    queryset = Subject.objects.all()
+    # The model, for the schema generator only: the subject comes from
+    # `subject_get`.
+    queryset = Subject.objects.none()
 
     def get_subject(self, subject_id: int) -> Subject:
-        return get_object_or_404(self.get_queryset(), pk=subject_id)
-
-
-class SubjectInquiriesView(SubjectBaseView):
-    """Who looked this person up: every inquiry, hit or miss, members named."""
-
-    serializer_class = SubjectInquiryOutput
-
-    @extend_schema(responses=SubjectInquiryOutput(many=True))
-    def get(self, request, subject_id: int):
-        subject = self.get_subject(subject_id)
-        inquiries = (
-            inquiries_about(subject)
-            .select_related("member", "user", "api_key")
-            .order_by("-created_at")
-        )
-        page = self.paginate_queryset(inquiries)
-        audit_record(
-            actor=request.user,
-            action="subject.inquiries_view",
-            obj=subject,
-            details={"shown": len(page)},
-        )
-        return self.get_paginated_response(SubjectInquiryOutput(page, many=True).data)
+        return subject_get(subject_id=subject_id)
 
 
 class SubjectStatementsView(SubjectBaseView):
@@ -271,16 +223,10 @@ class SubjectStatementsView(SubjectBaseView):
 
     @extend_schema(responses=StatementOutput(many=True))
     def get(self, request, subject_id: int):
-        subject = self.get_subject(subject_id)
-        statements = SubjectStatement.objects.filter(subject=subject).order_by(
-            "created_at", "id"
-        )
-        page = self.paginate_queryset(statements)
-        audit_record(
+        page = statements_list(
             actor=request.user,
-            action="statement.list",
-            obj=subject,
-            details={"shown": len(page)},
+            subject=self.get_subject(subject_id),
+            paginate=self.paginate_queryset,
         )
         return self.get_paginated_response(StatementOutput(page, many=True).data)
 
@@ -293,17 +239,3 @@ class SubjectStatementsView(SubjectBaseView):
             subject=subject, text=data.validated_data["text"], actor=request.user
         )
         return Response(StatementOutput(statement).data, status=status.HTTP_201_CREATED)
-
-
-class SelfReportView(SubjectBaseView):
-    """The subject's self-report (compliance): all on file and every inquiry,
-    members named; the third and later in a calendar year are chargeable."""
-
-    roles = {"POST": COMPLIANCE}
-
-    @extend_schema(request=None, responses={201: dict})
-    def post(self, request, subject_id: int):
-        report = self_report_produce(
-            subject=self.get_subject(subject_id), actor=request.user
-        )
-        return Response(report, status=status.HTTP_201_CREATED)

@@ -12,6 +12,9 @@ from collections.abc import Iterable, Iterator
 from django.conf import settings
 from django.db import connection, transaction
 
+from bureau.records.events import profiles_refreshed
+from bureau.records.models import Profile
+
 STATUS_ORDER = ["closed", "settled", "current", "overdue", "default", "written_off"]
 CLASSIFICATION_ORDER = ["normal", "special_mention", "substandard", "doubtful", "loss"]
 BLACKLIST_CLAUSES = ("status", "days_overdue", "platforms_overdue")
@@ -194,16 +197,15 @@ def subject_chunks(ids: Iterable[int], size: int | None = None) -> Iterator[list
 
 
 def profiles_refresh_and_alert(subject_ids: Iterable[int]) -> int:
-    """Recompute these subjects' profiles in chunks of ≤ 5,000 and alert members
-    watching them: what every change of records ends with (ingest, disputes,
-    retention). Each chunk is one transaction, so the refreshed profile rows stay
-    locked until the watches are compared: two chunks touching the same person
-    alert in order, once."""
-    from reports.services.watches import watches_check  # reports builds on records
-
+    """Recompute these subjects' profiles in chunks of ≤ 5,000 and announce each
+    chunk (`profiles_refreshed`, which alerts the members watching them): what
+    every change of records ends with (ingest, disputes, retention). Each chunk is
+    one transaction and the event is sent inside it, so the refreshed profile rows
+    stay locked while the watches are compared: two chunks touching the same
+    person alert in order, once."""
     refreshed = 0
     for chunk in subject_chunks(sorted(set(subject_ids))):
         with transaction.atomic():
             refreshed += profiles_refresh(subject_ids=chunk)
-            watches_check(subject_ids=chunk)
+            profiles_refreshed.send(Profile, subject_ids=chunk)
     return refreshed

@@ -24,7 +24,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -33,6 +32,7 @@ from django.utils import timezone
 
 from bureau.core.prefetch import prefetch
 from bureau.records import identity, identity_keys
+from bureau.records.events import batch_finished
 from bureau.records.fileformat import (
     CleanRow,
     FileRejected,
@@ -397,7 +397,7 @@ def _finish(batch: Batch, *, status: str, reason: str = "") -> None:
         if touched and not batch.validate_only:
             # Hand-off: the touched subjects' profiles are recomputed in chunks.
             transaction.on_commit(lambda: _enqueue_aggregation(batch.pk))
-        transaction.on_commit(lambda: _announce_final(batch.pk))
+        _announce_final(batch.pk)
         # Give-to-get is cached; a finished batch may open (or keep) access.
         transaction.on_commit(
             lambda: member_contribution_changed(member_id=batch.member_id)
@@ -419,9 +419,9 @@ def _enqueue_aggregation(batch_id: int) -> None:
 
 
 def _announce_final(batch_id: int) -> None:
-    """batch.completed to the member's webhooks (reports.tasks, queue notify); by
-    name, so records does not import reports."""
-    current_app.send_task("reports.tasks.notify_batch_completed", args=[batch_id])
+    """`batch_finished` once the final status commits (reports sends the
+    member's webhooks batch.completed)."""
+    batch_finished.send_on_commit(Batch, batch_id=batch_id)
 
 
 # Batches of which nothing is applied yet: validate-only ones, those whose write
@@ -452,7 +452,7 @@ def batch_fail(*, batch_id: int, reason: str) -> bool:
         )
     )
     if failed:
-        transaction.on_commit(lambda: _announce_final(batch_id))
+        _announce_final(batch_id)
     else:
         logger.error(
             "batch not failed: already final or partly applied; it will be resumed",
