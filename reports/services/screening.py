@@ -10,9 +10,7 @@ committed line, so a re-run resumes after it and never duplicates a result.
 
 from __future__ import annotations
 
-import io
 import logging
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,20 +18,18 @@ from decimal import Decimal
 from typing import IO, Any, BinaryIO
 
 from django.conf import settings
-from django.core.files import File
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from bureau.audit.services import IDENTITY_REFUSED, audit_record, redact_identity
-from bureau.core.errors import Forbidden, TooLarge, ValidationFailed
+from bureau.core.errors import Forbidden, ValidationFailed
 from bureau.records import identity, identity_keys
-from bureau.records.fileformat import FileRejected, RowStream, detect_format, open_rows
+from bureau.records.fileformat import FileRejected, RowStream, open_rows
+from bureau.records.intake import file_accept, file_measure
 from bureau.records.models import Subject
 from bureau.records.selectors import member_contributed_recently, profiles_computed
-from bureau.records.services.upload import FileRefused
 from members.models import Member
 from members.principals import actor_user_and_key
 from reports.models import (
@@ -59,7 +55,6 @@ CHUNK_PERSONS = 2_000
 COLUMNS = ("id_type", "id_number", "name")
 _COLUMN_SET = frozenset(COLUMNS)
 _FINAL = (Screening.Status.COMPLETED, Screening.Status.FAILED)
-_READ_BLOCK = 1 << 20
 _FIGURES = (
     "blacklisted",
     "platforms_with_overdue",
@@ -81,13 +76,6 @@ def _open_rows(fileobj: BinaryIO, *, fmt: str) -> RowStream:
     """The furnishing-file reader (gzip, utf-8/gbk detected, bad lines reported)
     with the screening header: exactly id_type, id_number and name."""
     return open_rows(fileobj, fmt=fmt, columns=COLUMNS, required=COLUMNS)
-
-
-def _refusal(exc: FileRejected) -> FileRefused:
-    error = FileRefused(exc.detail, errors=exc.errors, code=exc.code)
-    if exc.code == "unsupported_format":
-        error.status_code = 415
-    return error
 
 
 # -- receiving a screening -----------------------------------------------------------
@@ -117,29 +105,6 @@ def _check_terms(*, purpose: str, consent_reference: str) -> str:
     return consent
 
 
-def _size(handle: IO[bytes]) -> int:
-    handle.seek(0, io.SEEK_END)
-    size = handle.tell()
-    handle.seek(0)
-    return size
-
-
-def _check_readable(handle: IO[bytes], *, fmt: str) -> None:
-    """Refuse an empty file, a wrong header or undecodable text before queueing."""
-    handle.seek(0)
-    try:
-        stream = _open_rows(handle, fmt=fmt)
-        try:
-            if next(iter(stream), None) is None:
-                raise FileRejected("empty_file", "The file has no data rows.")
-        finally:
-            stream.close()
-    except FileRejected as exc:
-        raise _refusal(exc) from exc
-    finally:
-        handle.seek(0)
-
-
 def screening_create(
     *,
     actor: Any,
@@ -158,24 +123,18 @@ def screening_create(
         member=member, days=settings.BUREAU_RECIPROCITY_DAYS
     ):
         raise ContributionRequired()
-    size = _size(handle)
-    if size > settings.BUREAU_MAX_UPLOAD_BYTES:
-        raise TooLarge(
-            gettext("The file is larger than %(limit)s bytes.")
-            % {"limit": settings.BUREAU_MAX_UPLOAD_BYTES}
-        )
-    try:
-        fmt = detect_format(filename, content_type, handle.read(_READ_BLOCK))
-    except FileRejected as exc:
-        raise _refusal(exc) from exc
-    finally:
-        handle.seek(0)
-    _check_readable(handle, fmt=fmt)
-
+    measured = file_measure(
+        handle=handle, max_bytes=settings.BUREAU_MAX_UPLOAD_BYTES, digest=False
+    )
     now = timezone.now()
-    suffix = ".gz" if filename.lower().endswith(".gz") else ""
-    stored_name = default_storage.save(
-        f"screenings/{now:%Y/%m}/{uuid.uuid4().hex}.{fmt}{suffix}", File(handle)
+    accepted = file_accept(
+        handle=handle,
+        measured=measured,
+        filename=filename,
+        directory=f"screenings/{now:%Y/%m}",
+        content_type=content_type,
+        columns=COLUMNS,
+        required=COLUMNS,
     )
     user, key = actor_user_and_key(actor)
     try:
@@ -186,8 +145,8 @@ def screening_create(
                 api_key=key,
                 purpose=purpose,
                 consent_reference=consent,
-                file=stored_name,
-                format=fmt,
+                file=accepted.name,
+                format=accepted.format,
                 created_at=now,
             )
             audit_record(
@@ -195,11 +154,15 @@ def screening_create(
                 action="screening.create",
                 obj=screening,
                 member=member,
-                details={"purpose": purpose, "size": size, "format": fmt},
+                details={
+                    "purpose": purpose,
+                    "size": accepted.size,
+                    "format": accepted.format,
+                },
             )
             transaction.on_commit(lambda: _enqueue(screening.pk))
     except Exception:
-        default_storage.delete(stored_name)
+        accepted.discard()
         raise
     return screening
 
