@@ -23,8 +23,8 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from bureau.audit.services import IDENTITY_REFUSED, audit_record, redact_identity
-from bureau.core.errors import Forbidden, ValidationFailed
+from bureau.audit.services import audit_record, redact_identity
+from bureau.core.errors import Forbidden
 from bureau.records import identity, identity_keys
 from bureau.records.fileformat import FileRejected, RowStream, open_rows
 from bureau.records.intake import file_accept, file_measure
@@ -32,21 +32,11 @@ from bureau.records.models import Subject
 from bureau.records.selectors import member_contributed_recently, profiles_computed
 from members.models import Member
 from members.principals import actor_user_and_key
-from reports.models import (
-    PURPOSES_WITHOUT_CONSENT,
-    Inquiry,
-    Purpose,
-    Screening,
-    ScreeningResult,
-)
+from reports.models import Inquiry, Screening, ScreeningResult
 from reports.selectors import screening_results
-from reports.services.query import (
-    CONSENT_MAX,
-    ContributionRequired,
-    _name_hash,
-    normalise_name,
-)
+from reports.services.query import ContributionRequired, _name_hash, normalise_name
 from reports.services.screening_files import screening_file_delete
+from reports.services.terms import terms_check
 
 logger = logging.getLogger("bureau.screening")
 
@@ -81,30 +71,6 @@ def _open_rows(fileobj: BinaryIO, *, fmt: str) -> RowStream:
 # -- receiving a screening -----------------------------------------------------------
 
 
-def _check_terms(*, purpose: str, consent_reference: str) -> str:
-    errors: dict[str, list[str]] = {}
-    allowed = [p for p in Purpose.values if p not in PURPOSES_WITHOUT_CONSENT]
-    if purpose not in allowed:
-        errors["purpose"] = [
-            gettext("Must be one of: %(choices)s.") % {"choices": ", ".join(allowed)}
-        ]
-    consent = (consent_reference or "").strip()
-    if not consent:
-        errors["consent_reference"] = [
-            gettext("A consent reference is required to screen.")
-        ]
-    elif len(consent) > CONSENT_MAX:
-        errors["consent_reference"] = [
-            gettext("At most %(max)s characters.") % {"max": CONSENT_MAX}
-        ]
-    elif identity.holds_identity(consent):
-        # Stored as given on the screening and each of its inquiries.
-        errors["consent_reference"] = [gettext(IDENTITY_REFUSED)]
-    if errors:
-        raise ValidationFailed(errors=errors)
-    return consent
-
-
 def screening_create(
     *,
     actor: Any,
@@ -118,7 +84,9 @@ def screening_create(
     """Check the request and the file, store it, and queue the screening."""
     if member is None:
         raise Forbidden(gettext("Only member platforms screen persons."))
-    consent = _check_terms(purpose=purpose, consent_reference=consent_reference)
+    terms = terms_check(
+        purpose=purpose, consent_reference=consent_reference, actor=actor, bulk=True
+    )
     if not member_contributed_recently(
         member=member, days=settings.BUREAU_RECIPROCITY_DAYS
     ):
@@ -143,8 +111,8 @@ def screening_create(
                 member=member,
                 user=user,
                 api_key=key,
-                purpose=purpose,
-                consent_reference=consent,
+                purpose=terms.purpose,
+                consent_reference=terms.consent_reference,
                 file=accepted.name,
                 format=accepted.format,
                 created_at=now,
@@ -155,7 +123,7 @@ def screening_create(
                 obj=screening,
                 member=member,
                 details={
-                    "purpose": purpose,
+                    "purpose": terms.purpose,
                     "size": accepted.size,
                     "format": accepted.format,
                 },
