@@ -9,8 +9,9 @@ import records. Not inside records/fileformat: that package is plain Python
 
 The two steps are separate so an upload can answer a file it has seen before by
 its sha256 before anything else is checked (records/services/upload.py):
-`file_measure` (size limit, optional digest), then `file_accept` (format and
-encoding options, format detection, the header and first row, storage). What the
+`file_receive` (size limit, optional digest), then `file_accept` (format and
+encoding options, format detection, the header and first row as its `FileKind`
+says, storage). What the
 caller does with the stored file, and when it is deleted, is its own business
 (records/services/raw_files.py).
 """
@@ -23,6 +24,7 @@ import uuid
 from dataclasses import dataclass
 from typing import IO
 
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext
@@ -54,9 +56,24 @@ def file_refusal(exc: FileRejected) -> FileRefused:
 
 
 @dataclass(frozen=True)
-class Measured:
-    """A file's size, and its sha256 when asked for ("" otherwise)."""
+class FileKind:
+    """The header a kind of file must have: the furnishing columns unless told."""
 
+    columns: tuple[str, ...] = COLUMNS
+    required: tuple[str, ...] = REQUIRED_COLUMNS
+
+
+FURNISHING_FILE = FileKind()
+
+
+@dataclass(frozen=True)
+class Received:
+    """A file as the client sent it, measured: its size, and its sha256 when
+    asked for ("" otherwise)."""
+
+    handle: IO[bytes]
+    filename: str
+    content_type: str | None
     size: int
     sha256: str = ""
 
@@ -75,31 +92,52 @@ class Accepted:
     encoding: str
     compressed: bool
 
+    def audit_details(self) -> dict[str, str | int]:
+        """What the audit event of the row that owns the file says about it
+        (never its name: the client's may be a person's number)."""
+        digest = {"sha256": self.sha256} if self.sha256 else {}
+        return {**digest, "size": self.size, "format": self.format}
+
     def discard(self) -> None:
         """Delete the stored file (the row that would own it was not written)."""
         default_storage.delete(self.name)
 
 
-def file_measure(*, handle: IO[bytes], max_bytes: int, digest: bool) -> Measured:
-    """Size (and with `digest` the sha256) of the file; TooLarge past `max_bytes`.
-
-    Without a digest the size is a seek to the end: nothing is read."""
+def file_receive(
+    *,
+    handle: IO[bytes],
+    filename: str,
+    content_type: str | None = None,
+    digest: bool,
+    max_bytes: int | None = None,
+) -> Received:
+    """Measure the file (with `digest`, hash it too); TooLarge past `max_bytes`,
+    by default BUREAU_MAX_UPLOAD_BYTES. Without a digest the size is a seek to
+    the end: nothing is read."""
+    limit = settings.BUREAU_MAX_UPLOAD_BYTES if max_bytes is None else max_bytes
     handle.seek(0)
+    sha256 = ""
     if digest:
-        sha256, size = hashlib.sha256(), 0
+        hasher, size = hashlib.sha256(), 0
         while block := handle.read(READ_BLOCK):
-            sha256.update(block)
+            hasher.update(block)
             size += len(block)
-        measured = Measured(size=size, sha256=sha256.hexdigest())
+        sha256 = hasher.hexdigest()
     else:
         handle.seek(0, io.SEEK_END)
-        measured = Measured(size=handle.tell())
+        size = handle.tell()
     handle.seek(0)
-    if measured.size > max_bytes:
+    if size > limit:
         raise TooLarge(
-            gettext("The file is larger than %(limit)s bytes.") % {"limit": max_bytes}
+            gettext("The file is larger than %(limit)s bytes.") % {"limit": limit}
         )
-    return measured
+    return Received(
+        handle=handle,
+        filename=filename,
+        content_type=content_type,
+        size=size,
+        sha256=sha256,
+    )
 
 
 def _check_options(*, fmt: str | None, encoding: str | None) -> None:
@@ -149,25 +187,22 @@ def _check_readable(
 
 def file_accept(
     *,
-    handle: IO[bytes],
-    measured: Measured,
-    filename: str,
+    received: Received,
+    kind: FileKind,
     directory: str,
-    content_type: str | None = None,
     fmt: str | None = None,
     encoding: str | None = None,
-    columns: tuple[str, ...] = COLUMNS,
-    required: tuple[str, ...] = REQUIRED_COLUMNS,
 ) -> Accepted:
     """Check the options, detect the format (unless given), read the header and
-    the first row with `columns`/`required`, and store the file under
-    `directory`. Raises ValidationFailed for a bad option and FileRefused for a
-    file that cannot be read; nothing is stored then."""
+    the first row as `kind` says, and store the file under `directory`. Raises
+    ValidationFailed for a bad option and FileRefused for a file that cannot be
+    read; nothing is stored then."""
+    handle, filename = received.handle, received.filename
     _check_options(fmt=fmt, encoding=encoding)
     if not fmt:
-        fmt = _detect(handle, filename=filename, content_type=content_type)
+        fmt = _detect(handle, filename=filename, content_type=received.content_type)
     seen = _check_readable(
-        handle, fmt=fmt, encoding=encoding, columns=columns, required=required
+        handle, fmt=fmt, encoding=encoding, columns=kind.columns, required=kind.required
     )
     # The reader sniffs gzip by its magic bytes; the stored name follows the
     # client's, as support reads it.
@@ -178,8 +213,8 @@ def file_accept(
     )
     return Accepted(
         name=name,
-        size=measured.size,
-        sha256=measured.sha256,
+        size=received.size,
+        sha256=received.sha256,
         format=fmt,
         encoding=(encoding or "").lower() or seen,
         compressed=compressed,

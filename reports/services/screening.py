@@ -27,7 +27,7 @@ from bureau.audit.services import audit_record, redact_identity
 from bureau.core.errors import Forbidden
 from bureau.records import identity, identity_keys
 from bureau.records.fileformat import FileRejected, RowStream, open_rows
-from bureau.records.intake import file_accept, file_measure
+from bureau.records.intake import FileKind, file_accept, file_receive
 from bureau.records.models import Subject
 from bureau.records.selectors import member_contributed_recently, profiles_computed
 from members.models import Member
@@ -44,6 +44,7 @@ MAX_PERSONS = 100_000
 CHUNK_PERSONS = 2_000
 COLUMNS = ("id_type", "id_number", "name")
 _COLUMN_SET = frozenset(COLUMNS)
+SCREENING_FILE = FileKind(columns=COLUMNS, required=COLUMNS)
 _FINAL = (Screening.Status.COMPLETED, Screening.Status.FAILED)
 _FIGURES = (
     "blacklisted",
@@ -91,18 +92,12 @@ def screening_create(
         member=member, days=settings.BUREAU_RECIPROCITY_DAYS
     ):
         raise ContributionRequired()
-    measured = file_measure(
-        handle=handle, max_bytes=settings.BUREAU_MAX_UPLOAD_BYTES, digest=False
+    received = file_receive(
+        handle=handle, filename=filename, content_type=content_type, digest=False
     )
     now = timezone.now()
     accepted = file_accept(
-        handle=handle,
-        measured=measured,
-        filename=filename,
-        directory=f"screenings/{now:%Y/%m}",
-        content_type=content_type,
-        columns=COLUMNS,
-        required=COLUMNS,
+        received=received, kind=SCREENING_FILE, directory=f"screenings/{now:%Y/%m}"
     )
     user, key = actor_user_and_key(actor)
     try:
@@ -122,11 +117,7 @@ def screening_create(
                 action="screening.create",
                 obj=screening,
                 member=member,
-                details={
-                    "purpose": terms.purpose,
-                    "size": accepted.size,
-                    "format": accepted.format,
-                },
+                details={"purpose": terms.purpose, **accepted.audit_details()},
             )
             transaction.on_commit(lambda: _enqueue(screening.pk))
     except Exception:

@@ -8,10 +8,16 @@ from django.core.files.storage import default_storage
 from django.utils import translation
 
 from bureau.core.errors import TooLarge, ValidationFailed
-from bureau.records.intake import FileRefused, Measured, file_accept, file_measure
+from bureau.records.intake import (
+    FURNISHING_FILE,
+    FileKind,
+    FileRefused,
+    file_accept,
+    file_receive,
+)
 from tests.records.helpers import csv_bytes, good_row, gz
 
-SCREENING_COLUMNS = ("id_type", "id_number", "name")
+SCREENING_FILE = FileKind(columns=("id_type", "id_number", "name"), required=())
 
 
 @pytest.fixture(autouse=True)
@@ -30,16 +36,13 @@ def stored(media) -> list[str]:
     return sorted(str(p.relative_to(media)) for p in media.rglob("*") if p.is_file())
 
 
-def accept(data: bytes, *, filename="r.csv", **kwargs):
-    handle = io.BytesIO(data)
-    measured = file_measure(handle=handle, max_bytes=len(data) + 1, digest=True)
-    return file_accept(
-        handle=handle,
-        measured=measured,
-        filename=filename,
-        directory="batches/acme",
-        **kwargs,
-    )
+def accept(data: bytes, *, filename="r.csv", kind=FURNISHING_FILE, **kwargs):
+    received = file_receive(handle=io.BytesIO(data), filename=filename, digest=True)
+    return file_accept(received=received, kind=kind, directory="batches/acme", **kwargs)
+
+
+def receive(handle, *, digest=True, **kwargs):
+    return file_receive(handle=handle, filename="r.csv", digest=digest, **kwargs)
 
 
 class _Unreadable(io.BytesIO):
@@ -47,38 +50,50 @@ class _Unreadable(io.BytesIO):
         raise AssertionError("read")
 
 
-# -- file_measure --------------------------------------------------------------------
+# -- file_receive --------------------------------------------------------------------
 
 
-def test_file_measure_when_digest_gives_sha256_size_and_rewinds():
+def test_file_receive_when_digest_gives_sha256_size_and_rewinds():
     handle = io.BytesIO(b"abc,def\n")
     handle.seek(3)
 
-    measured = file_measure(handle=handle, max_bytes=100, digest=True)
+    received = receive(handle, content_type="text/csv")
 
-    assert measured == Measured(size=8, sha256=hashlib.sha256(b"abc,def\n").hexdigest())
-    assert handle.tell() == 0
+    assert received.sha256 == hashlib.sha256(b"abc,def\n").hexdigest()
+    assert (received.size, received.filename, received.content_type) == (
+        8,
+        "r.csv",
+        "text/csv",
+    )
+    assert received.handle is handle and handle.tell() == 0
 
 
-def test_file_measure_when_no_digest_reads_nothing():
+def test_file_receive_when_no_digest_reads_nothing():
     handle = _Unreadable(b"x" * 10)
 
-    measured = file_measure(handle=handle, max_bytes=100, digest=False)
+    received = receive(handle, digest=False)
 
-    assert measured == Measured(size=10, sha256="")
+    assert (received.size, received.sha256) == (10, "")
     assert handle.tell() == 0
 
 
 @pytest.mark.parametrize("digest", [True, False])
-def test_file_measure_when_over_the_limit_is_too_large(digest):
+def test_file_receive_when_over_the_limit_is_too_large(digest):
     with pytest.raises(TooLarge) as caught:
-        file_measure(handle=io.BytesIO(b"x" * 11), max_bytes=10, digest=digest)
+        receive(io.BytesIO(b"x" * 11), max_bytes=10, digest=digest)
 
     assert str(caught.value.detail) == "The file is larger than 10 bytes."
 
 
-def test_file_measure_when_at_the_limit_passes():
-    assert file_measure(handle=io.BytesIO(b"x" * 10), max_bytes=10, digest=False)
+def test_file_receive_when_at_the_limit_passes():
+    assert receive(io.BytesIO(b"x" * 10), max_bytes=10).size == 10
+
+
+def test_file_receive_when_no_limit_given_uses_the_upload_setting(settings):
+    settings.BUREAU_MAX_UPLOAD_BYTES = 9
+
+    with pytest.raises(TooLarge):
+        receive(io.BytesIO(b"x" * 10))
 
 
 # -- file_accept ---------------------------------------------------------------------
@@ -158,10 +173,10 @@ def test_file_accept_when_no_data_rows_refuses_empty_file(media):
     assert stored(media) == []
 
 
-def test_file_accept_when_columns_given_reads_that_header(media):
+def test_file_accept_when_kind_given_reads_its_header(media):
     data = b"id_type,id_number,name\nresident_id,1,A\n"
 
-    accepted = accept(data, columns=SCREENING_COLUMNS, required=SCREENING_COLUMNS)
+    accepted = accept(data, kind=SCREENING_FILE)
 
     assert accepted.format == "csv"
     with pytest.raises(FileRefused):
@@ -174,3 +189,19 @@ def test_accepted_discard_deletes_the_stored_file(media):
     accepted.discard()
 
     assert stored(media) == []
+
+
+def test_accepted_audit_details_when_digest_name_sha256_size_and_format(media):
+    data = csv_bytes([good_row()])
+
+    details = accept(data).audit_details()
+
+    assert list(details) == ["sha256", "size", "format"]
+    assert details["size"] == len(data) and details["format"] == "csv"
+
+
+def test_accepted_audit_details_when_no_digest_leave_sha256_out(media):
+    received = receive(io.BytesIO(csv_bytes([good_row()])), digest=False)
+    accepted = file_accept(received=received, kind=FURNISHING_FILE, directory="s")
+
+    assert list(accepted.audit_details()) == ["size", "format"]

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from typing import IO, Any
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from bureau.audit.services import IDENTITY_REFUSED, audit_record
 from bureau.core.errors import Conflict, ValidationFailed
 from bureau.records.identity import holds_identity, mask_free_text
+from bureau.records.intake import FURNISHING_FILE, file_accept, file_receive
 
 # FileRefused is raised by the intake; imported from here by the API's views.
 from bureau.records.intake import FileRefused as FileRefused
-from bureau.records.intake import file_accept, file_measure
 from bureau.records.models import Batch
 from members.models import Member
 from members.principals import actor_user_and_key
@@ -98,23 +97,21 @@ def batch_create(
     )
     if found:
         return found, False
-    measured = file_measure(
-        handle=handle, max_bytes=settings.BUREAU_MAX_UPLOAD_BYTES, digest=True
+    received = file_receive(
+        handle=handle, filename=filename, content_type=content_type, digest=True
     )
     found = _existing(
         member,
         idempotency_key=None,
-        sha256=measured.sha256,
+        sha256=received.sha256,
         validate_only=validate_only,
     )
     if found:
         return found, False
     accepted = file_accept(
-        handle=handle,
-        measured=measured,
-        filename=filename,
+        received=received,
+        kind=FURNISHING_FILE,
         directory=f"batches/{member.code}",
-        content_type=content_type,
         fmt=fmt,
         encoding=encoding,
     )
@@ -143,9 +140,7 @@ def batch_create(
                 obj=batch,
                 member=member,
                 details={
-                    "sha256": accepted.sha256,
-                    "size": accepted.size,
-                    "format": accepted.format,
+                    **accepted.audit_details(),
                     "validate_only": validate_only,
                     "strict": strict,
                 },
