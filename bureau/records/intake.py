@@ -11,9 +11,8 @@ The two steps are separate so an upload can answer a file it has seen before by
 its sha256 before anything else is checked (records/services/upload.py):
 `file_receive` (size limit, optional digest), then `file_accept` (format and
 encoding options, format detection, the header and first row as its `FileKind`
-says, storage). What the
-caller does with the stored file, and when it is deleted, is its own business
-(records/services/raw_files.py).
+says, storage). What the caller does with the stored file, and when it is
+deleted, is its own business (records/services/raw_files.py).
 """
 
 from __future__ import annotations
@@ -47,7 +46,7 @@ class FileRefused(BureauError):
     """The file as a whole cannot be ingested (docs/records.md "File refusals")."""
 
 
-def file_refusal(exc: FileRejected) -> FileRefused:
+def _refusal(exc: FileRejected) -> FileRefused:
     """The API error for a reader's refusal: 415 for a format it does not read."""
     error = FileRefused(exc.detail, errors=exc.errors, code=exc.code)
     if exc.code == "unsupported_format":
@@ -151,7 +150,7 @@ def _detect(handle: IO[bytes], *, filename: str, content_type: str | None) -> st
     try:
         return detect_format(filename, content_type, handle.read(READ_BLOCK))
     except FileRejected as exc:
-        raise file_refusal(exc) from exc
+        raise _refusal(exc) from exc
     finally:
         handle.seek(0)
 
@@ -179,7 +178,7 @@ def _check_readable(
         finally:
             stream.close()
     except FileRejected as exc:
-        raise file_refusal(exc) from exc
+        raise _refusal(exc) from exc
     finally:
         handle.seek(0)
     return seen
