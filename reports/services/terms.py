@@ -21,8 +21,8 @@ from django.utils.translation import gettext
 
 from bureau.audit.services import IDENTITY_REFUSED
 from bureau.core.errors import ValidationFailed
+from bureau.core.roles import Role
 from bureau.records import identity
-from members.models import Role
 from reports.models import PURPOSES_WITHOUT_CONSENT, Purpose
 
 CONSENT_MAX = 64

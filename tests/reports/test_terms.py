@@ -7,7 +7,7 @@ import pytest
 from django.utils import translation
 
 from bureau.core.errors import ValidationFailed
-from members.models import Role
+from bureau.core.roles import Role
 from reports.models import Purpose
 from reports.services.terms import (
     CONSENT_MAX,
