@@ -13,16 +13,15 @@ from django.utils.translation import gettext_lazy as _
 
 from bureau.audit.services import IDENTITY_REFUSED
 from bureau.records.identity import ID_TYPES
-from members.models import Role
-from reports.models import PURPOSES_WITHOUT_CONSENT, Purpose
-from reports.services.query import CONSENT_MAX, QueryInput
+from reports.services.query import QueryInput
+from reports.services.terms import CONSENT_MAX, purposes_allowed
 from reports.templatetags.report_tags import ID_TYPES as ID_TYPE_LABELS
 from reports.templatetags.report_tags import PURPOSES as PURPOSE_LABELS
 
-# The service's messages (reports/services/query.py, bureau/records/identity.py),
-# in the site's words. The service sends them in the active language: they are
-# found by their translation (or their English, before the service made one).
-# Any other message is shown as sent.
+# The service's messages (reports/services/terms.py and query.py,
+# bureau/records/identity.py), in the site's words. The service sends them in the
+# active language: they are found by their translation (or their English, before
+# the service made one). Any other message is shown as sent.
 SERVICE_MESSAGES = {
     "Only compliance staff may use this purpose.": _(
         "Only compliance staff may use this purpose."
@@ -69,13 +68,11 @@ SERVICE_MESSAGES = {
 
 
 def allowed_purposes(user) -> list[tuple[str, str]]:
-    """The purposes this user may state: self inquiry and dispute handling are
-    compliance's alone (the service enforces it too)."""
-    is_compliance = getattr(user, "role", "") == Role.COMPLIANCE
+    """The purposes this user may state, labelled (reports/services/terms.py
+    decides which: the service checks the same)."""
     return [
         (value, PURPOSE_LABELS.get(value, value))
-        for value in Purpose.values
-        if is_compliance or value not in PURPOSES_WITHOUT_CONSENT
+        for value in purposes_allowed(actor=user)
     ]
 
 

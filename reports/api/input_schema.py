@@ -11,11 +11,10 @@ from drf_spectacular.extensions import OpenApiSerializerExtension
 
 from bureau.core.schema_fields import NOT_BLANK
 from bureau.records.api.identity_schema import identity_variants
-from reports.models import PURPOSES_WITHOUT_CONSENT, Purpose, WebhookEvent
-from reports.services.query import CONSENT_MAX
+from reports.models import PURPOSES_WITHOUT_CONSENT, WebhookEvent
+from reports.services.terms import CONSENT_MAX, MEMBER_PURPOSES
 from reports.services.webhooks import URL_MAX
 
-MEMBER_PURPOSES = [p for p in Purpose.values if p not in PURPOSES_WITHOUT_CONSENT]
 SCREENING_PURPOSE = {"type": "string", "enum": MEMBER_PURPOSES}
 QUERY_PURPOSE = {
     **SCREENING_PURPOSE,

@@ -15,6 +15,7 @@ from reports.models import Watch, Webhook, WebhookEvent
 from reports.selectors import watches_of_member, webhooks_of_member
 from reports.services import watches as watch_service
 from reports.services import webhooks as webhook_service
+from reports.services.terms import CONSENT_MAX
 
 # -- serializers (input checked again by the services, one message for both) ----------
 
@@ -24,7 +25,8 @@ class WatchCreateInput(serializers.Serializer):
     id_number = StrictCharField(max_length=64, trim_whitespace=True)
     name = StrictCharField(max_length=100)
     consent_reference = StrictCharField(
-        max_length=64, help_text="The borrower's consent to monitoring (1–64)."
+        max_length=CONSENT_MAX,
+        help_text="The borrower's consent to monitoring (1–64).",
     )
 
 

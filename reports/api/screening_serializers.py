@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from bureau.core.fields import FormInput, StrictCharField
 from reports.models import Screening, ScreeningResult
+from reports.services.terms import CONSENT_MAX
 
 
 class ScreeningCreateInput(FormInput):
@@ -15,7 +16,7 @@ class ScreeningCreateInput(FormInput):
         max_length=64, required=False, allow_blank=True, default=""
     )
     consent_reference = StrictCharField(
-        max_length=64, required=False, allow_blank=True, default=""
+        max_length=CONSENT_MAX, required=False, allow_blank=True, default=""
     )
 
 

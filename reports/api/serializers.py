@@ -6,6 +6,7 @@ from bureau.core.fields import StrictCharField
 from bureau.records.models import ID_TYPES
 from reports.api import input_schema  # noqa: F401  (registers the OpenAPI input)
 from reports.models import Inquiry, Purpose
+from reports.services.terms import CONSENT_MAX
 
 
 class QueryInput(serializers.Serializer):
@@ -16,7 +17,7 @@ class QueryInput(serializers.Serializer):
     name = StrictCharField(max_length=100)
     purpose = serializers.ChoiceField(choices=Purpose.choices)
     consent_reference = StrictCharField(
-        max_length=64,
+        max_length=CONSENT_MAX,
         required=False,
         allow_blank=True,
         default="",

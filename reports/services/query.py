@@ -17,9 +17,9 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext, gettext_lazy
 
-from bureau.audit.services import IDENTITY_REFUSED, audit_record
+from bureau.audit.services import audit_record
 from bureau.core.context import current_request_id
-from bureau.core.errors import Forbidden, NotFound, ValidationFailed
+from bureau.core.errors import Forbidden, NotFound
 from bureau.core.ratelimit import rate_limit_count
 from bureau.records import identity, identity_keys
 from bureau.records.models import Subject
@@ -27,17 +27,16 @@ from bureau.records.selectors import (
     contribution_cache_key,
     member_contributed_recently,
 )
-from members.models import Member, Role
+from members.models import Member
 from members.principals import actor_user_and_key
-from reports.models import PURPOSES_WITHOUT_CONSENT, Inquiry, Purpose
+from reports.models import Inquiry
 from reports.selectors import (
     ReportData,
     subject_by_identity,
     subject_report_by_identity,
 )
 from reports.services.report import ReportClock, build_report
-
-CONSENT_MAX = 64
+from reports.services.terms import RequestTerms, terms_check
 
 
 class ContributionRequired(Forbidden):
@@ -77,31 +76,8 @@ def identity_message(exc: identity.IdentityError) -> str:
     return gettext(exc.message)
 
 
-def _check_request(data: QueryInput, *, actor: Any) -> tuple[str, str]:
+def _check_request(data: QueryInput, *, actor: Any) -> tuple[str, str, RequestTerms]:
     errors: dict[str, list[str]] = {}
-    if data.purpose not in Purpose.values:
-        errors["purpose"] = [
-            gettext("Must be one of: %(choices)s.")
-            % {"choices": ", ".join(Purpose.values)}
-        ]
-    is_compliance = getattr(actor, "role", "") == Role.COMPLIANCE
-    consent = (data.consent_reference or "").strip()
-    consent_optional = data.purpose in PURPOSES_WITHOUT_CONSENT and is_compliance
-    if data.purpose in PURPOSES_WITHOUT_CONSENT and not is_compliance:
-        errors.setdefault("purpose", []).append(
-            gettext("Only compliance staff may use this purpose.")
-        )
-    if not consent and not consent_optional:
-        errors["consent_reference"] = [
-            gettext("A consent reference is required for this purpose.")
-        ]
-    elif len(consent) > CONSENT_MAX:
-        errors["consent_reference"] = [
-            gettext("At most %(max)s characters.") % {"max": CONSENT_MAX}
-        ]
-    elif identity.holds_identity(consent):
-        # Stored as given on the inquiry (and the watch): never a person's number.
-        errors["consent_reference"] = [gettext(IDENTITY_REFUSED)]
     name = normalise_name(data.name or "")
     if not name or len(name) > 100:
         errors["name"] = [gettext("Give the person's name (1–100 characters).")]
@@ -111,9 +87,13 @@ def _check_request(data: QueryInput, *, actor: Any) -> tuple[str, str]:
     except identity.IdentityError as exc:
         field = "id_type" if exc.code == "invalid_choice" else "id_number"
         errors[field] = [identity_message(exc)]
-    if errors:
-        raise ValidationFailed(errors=errors)
-    return normalized, name
+    terms = terms_check(
+        purpose=data.purpose,
+        consent_reference=data.consent_reference,
+        actor=actor,
+        errors=errors,
+    )
+    return normalized, name, terms
 
 
 def _rate_counter(actor: Any) -> tuple[str, str]:
@@ -125,13 +105,14 @@ def _rate_counter(actor: Any) -> tuple[str, str]:
 
 def admit_request(
     data: QueryInput, *, actor: Any, member: Member | None
-) -> tuple[str, str]:
+) -> tuple[str, str, RequestTerms]:
     """The checks every look-up of one person passes (queries, watches): request,
-    give-to-get, rate limit. Returns the normalised number and name.
+    give-to-get, rate limit. Returns the normalised number and name, and the
+    checked terms.
 
     The rate counter and the cached give-to-get answer are one Redis round trip;
     a refused request is counted too."""
-    normalized, name = _check_request(data, actor=actor)
+    normalized, name, terms = _check_request(data, actor=actor)
     counter, rate = _rate_counter(actor)
     read = [contribution_cache_key(member.pk)] if member is not None else []
     counted, cached = rate_limit_count(counter, rate, read=read)
@@ -140,7 +121,7 @@ def admit_request(
     ):
         raise ContributionRequired()
     counted.check()
-    return normalized, name
+    return normalized, name, terms
 
 
 def find_subject(
@@ -182,7 +163,7 @@ def query_run(
     *, actor: Any, member: Member | None, data: QueryInput
 ) -> tuple[Inquiry, dict | None]:
     """Answer a query. Returns the inquiry and the report (None for a miss)."""
-    normalized, name = admit_request(data, actor=actor, member=member)
+    normalized, name, terms = admit_request(data, actor=actor, member=member)
     inquiry_id = uuid.uuid4()
     clock = ReportClock.start()
     subject, found, id_hash = find_subject_report(
@@ -209,8 +190,8 @@ def query_run(
         id_hash=id_hash,
         id_masked=identity.mask_identity(data.id_type, normalized),
         name_hash=_name_hash(name),
-        purpose=data.purpose,
-        consent_reference=(data.consent_reference or "").strip(),
+        purpose=terms.purpose,
+        consent_reference=terms.consent_reference,
         hit=subject is not None,
         report=report,
         request_id=current_request_id(),
@@ -223,7 +204,7 @@ def query_run(
         insert_obj=True,
         member=member,
         details={
-            "purpose": data.purpose,
+            "purpose": terms.purpose,
             "hit": inquiry.hit,
             "subject": subject.pk if subject else None,
         },

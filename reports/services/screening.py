@@ -10,9 +10,7 @@ committed line, so a re-run resumes after it and never duplicates a result.
 
 from __future__ import annotations
 
-import io
 import logging
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,37 +18,25 @@ from decimal import Decimal
 from typing import IO, Any, BinaryIO
 
 from django.conf import settings
-from django.core.files import File
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from bureau.audit.services import IDENTITY_REFUSED, audit_record, redact_identity
-from bureau.core.errors import Forbidden, TooLarge, ValidationFailed
+from bureau.audit.services import audit_record, redact_identity
+from bureau.core.errors import Forbidden
 from bureau.records import identity, identity_keys
-from bureau.records.fileformat import FileRejected, RowStream, detect_format, open_rows
+from bureau.records.fileformat import FileRejected, RowStream, open_rows
+from bureau.records.intake import FileKind, file_accept, file_receive
 from bureau.records.models import Subject
 from bureau.records.selectors import member_contributed_recently, profiles_computed
-from bureau.records.services.upload import FileRefused
 from members.models import Member
 from members.principals import actor_user_and_key
-from reports.models import (
-    PURPOSES_WITHOUT_CONSENT,
-    Inquiry,
-    Purpose,
-    Screening,
-    ScreeningResult,
-)
+from reports.models import Inquiry, Screening, ScreeningResult
 from reports.selectors import screening_results
-from reports.services.query import (
-    CONSENT_MAX,
-    ContributionRequired,
-    _name_hash,
-    normalise_name,
-)
+from reports.services.query import ContributionRequired, _name_hash, normalise_name
 from reports.services.screening_files import screening_file_delete
+from reports.services.terms import terms_check
 
 logger = logging.getLogger("bureau.screening")
 
@@ -58,8 +44,8 @@ MAX_PERSONS = 100_000
 CHUNK_PERSONS = 2_000
 COLUMNS = ("id_type", "id_number", "name")
 _COLUMN_SET = frozenset(COLUMNS)
+SCREENING_FILE = FileKind(columns=COLUMNS, required=COLUMNS)
 _FINAL = (Screening.Status.COMPLETED, Screening.Status.FAILED)
-_READ_BLOCK = 1 << 20
 _FIGURES = (
     "blacklisted",
     "platforms_with_overdue",
@@ -83,61 +69,7 @@ def _open_rows(fileobj: BinaryIO, *, fmt: str) -> RowStream:
     return open_rows(fileobj, fmt=fmt, columns=COLUMNS, required=COLUMNS)
 
 
-def _refusal(exc: FileRejected) -> FileRefused:
-    error = FileRefused(exc.detail, errors=exc.errors, code=exc.code)
-    if exc.code == "unsupported_format":
-        error.status_code = 415
-    return error
-
-
 # -- receiving a screening -----------------------------------------------------------
-
-
-def _check_terms(*, purpose: str, consent_reference: str) -> str:
-    errors: dict[str, list[str]] = {}
-    allowed = [p for p in Purpose.values if p not in PURPOSES_WITHOUT_CONSENT]
-    if purpose not in allowed:
-        errors["purpose"] = [
-            gettext("Must be one of: %(choices)s.") % {"choices": ", ".join(allowed)}
-        ]
-    consent = (consent_reference or "").strip()
-    if not consent:
-        errors["consent_reference"] = [
-            gettext("A consent reference is required to screen.")
-        ]
-    elif len(consent) > CONSENT_MAX:
-        errors["consent_reference"] = [
-            gettext("At most %(max)s characters.") % {"max": CONSENT_MAX}
-        ]
-    elif identity.holds_identity(consent):
-        # Stored as given on the screening and each of its inquiries.
-        errors["consent_reference"] = [gettext(IDENTITY_REFUSED)]
-    if errors:
-        raise ValidationFailed(errors=errors)
-    return consent
-
-
-def _size(handle: IO[bytes]) -> int:
-    handle.seek(0, io.SEEK_END)
-    size = handle.tell()
-    handle.seek(0)
-    return size
-
-
-def _check_readable(handle: IO[bytes], *, fmt: str) -> None:
-    """Refuse an empty file, a wrong header or undecodable text before queueing."""
-    handle.seek(0)
-    try:
-        stream = _open_rows(handle, fmt=fmt)
-        try:
-            if next(iter(stream), None) is None:
-                raise FileRejected("empty_file", "The file has no data rows.")
-        finally:
-            stream.close()
-    except FileRejected as exc:
-        raise _refusal(exc) from exc
-    finally:
-        handle.seek(0)
 
 
 def screening_create(
@@ -153,29 +85,19 @@ def screening_create(
     """Check the request and the file, store it, and queue the screening."""
     if member is None:
         raise Forbidden(gettext("Only member platforms screen persons."))
-    consent = _check_terms(purpose=purpose, consent_reference=consent_reference)
+    terms = terms_check(
+        purpose=purpose, consent_reference=consent_reference, actor=actor, bulk=True
+    )
     if not member_contributed_recently(
         member=member, days=settings.BUREAU_RECIPROCITY_DAYS
     ):
         raise ContributionRequired()
-    size = _size(handle)
-    if size > settings.BUREAU_MAX_UPLOAD_BYTES:
-        raise TooLarge(
-            gettext("The file is larger than %(limit)s bytes.")
-            % {"limit": settings.BUREAU_MAX_UPLOAD_BYTES}
-        )
-    try:
-        fmt = detect_format(filename, content_type, handle.read(_READ_BLOCK))
-    except FileRejected as exc:
-        raise _refusal(exc) from exc
-    finally:
-        handle.seek(0)
-    _check_readable(handle, fmt=fmt)
-
+    received = file_receive(
+        handle=handle, filename=filename, content_type=content_type, digest=False
+    )
     now = timezone.now()
-    suffix = ".gz" if filename.lower().endswith(".gz") else ""
-    stored_name = default_storage.save(
-        f"screenings/{now:%Y/%m}/{uuid.uuid4().hex}.{fmt}{suffix}", File(handle)
+    accepted = file_accept(
+        received=received, kind=SCREENING_FILE, directory=f"screenings/{now:%Y/%m}"
     )
     user, key = actor_user_and_key(actor)
     try:
@@ -184,10 +106,10 @@ def screening_create(
                 member=member,
                 user=user,
                 api_key=key,
-                purpose=purpose,
-                consent_reference=consent,
-                file=stored_name,
-                format=fmt,
+                purpose=terms.purpose,
+                consent_reference=terms.consent_reference,
+                file=accepted.name,
+                format=accepted.format,
                 created_at=now,
             )
             audit_record(
@@ -195,11 +117,11 @@ def screening_create(
                 action="screening.create",
                 obj=screening,
                 member=member,
-                details={"purpose": purpose, "size": size, "format": fmt},
+                details={"purpose": terms.purpose, **accepted.audit_details()},
             )
             transaction.on_commit(lambda: _enqueue(screening.pk))
     except Exception:
-        default_storage.delete(stored_name)
+        accepted.discard()
         raise
     return screening
 

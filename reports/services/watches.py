@@ -127,7 +127,7 @@ def watch_create(*, actor: Any, member: Member | None, data: WatchInput) -> Watc
         purpose=Purpose.POST_LOAN_MANAGEMENT,
         consent_reference=data.consent_reference,
     )
-    normalized, name = admit_request(request, actor=actor, member=member)
+    normalized, name, terms = admit_request(request, actor=actor, member=member)
     subject, _ = find_subject(data.id_type, normalized, name)
     if subject is None:
         audit_record(
@@ -153,7 +153,7 @@ def watch_create(*, actor: Any, member: Member | None, data: WatchInput) -> Watc
                     subject=subject,
                     user=user,
                     api_key=key,
-                    consent_reference=data.consent_reference.strip(),
+                    consent_reference=terms.consent_reference,
                     last_snapshot=snapshot,
                 )
         except IntegrityError:  # a concurrent request created it first

@@ -111,6 +111,7 @@ _SOURCES = (
     "bureau/records/fileformat/validation.py",
     "bureau/records/identity.py",
     "bureau/core/identity_shapes.py",
+    "bureau/records/intake.py",
     "bureau/records/services/upload.py",
     "bureau/records/services/ingest.py",
     "bureau/records/tasks.py",

@@ -180,7 +180,8 @@ MSG_UNNAMED_COLUMN = gettext_noop("column %(index)s has no name")
 MSG_UNKNOWN_COLUMN_NAMED = gettext_noop("unknown column: %(name)s")
 MSG_UNKNOWN_COLUMNS = gettext_noop("The header row names unknown columns.")
 MSG_MISSING_COLUMNS = gettext_noop("The header row lacks required columns.")
-# Raised by bureau/records/services/upload.py and the batches API, in these words.
+# Raised by the file intake (bureau/records/intake.py) and the batches API, in
+# these words.
 MSG_NO_DATA_ROWS = gettext_noop("The file has no data rows.")
 MSG_UPLOAD_TOO_LARGE = gettext_noop("The file is larger than %(limit)s bytes.")
 

@@ -3,26 +3,22 @@ a queued ingest. Same Idempotency-Key or same content from a member = same batch
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 from typing import IO, Any
 
-from django.conf import settings
-from django.core.files import File
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from bureau.audit.services import IDENTITY_REFUSED, audit_record
-from bureau.core.errors import BureauError, Conflict, TooLarge, ValidationFailed
-from bureau.records.fileformat import FileRejected, detect_format, open_rows
+from bureau.core.errors import Conflict, ValidationFailed
 from bureau.records.identity import holds_identity, mask_free_text
+from bureau.records.intake import FURNISHING_FILE, file_accept, file_receive
+
+# FileRefused is raised by the intake; imported from here by the API's views.
+from bureau.records.intake import FileRefused as FileRefused
 from bureau.records.models import Batch
 from members.models import Member
 from members.principals import actor_user_and_key
 
-_READ_BLOCK = 1 << 20
-ENCODINGS = ("utf-8", "gbk")
 # Advisory lock namespace, keyed by member: a member's uploads (and corrections)
 # take their place in its furnishing order one at a time, so batch ids follow the
 # order in which they commit and a run never misses an earlier batch still
@@ -37,47 +33,6 @@ def member_upload_lock(member_id: int) -> None:
             "SELECT pg_advisory_xact_lock(%s, %s)",
             [MEMBER_UPLOAD_LOCK_SPACE, member_id],
         )
-
-
-class FileRefused(BureauError):
-    """The file as a whole cannot be ingested (docs/records.md "File refusals")."""
-
-
-def _refusal(exc: FileRejected) -> BureauError:
-    error = FileRefused(exc.detail, errors=exc.errors, code=exc.code)
-    if exc.code == "unsupported_format":
-        error.status_code = 415
-    return error
-
-
-def _sha256_and_size(handle: IO[bytes]) -> tuple[str, int]:
-    digest, size = hashlib.sha256(), 0
-    handle.seek(0)
-    while block := handle.read(_READ_BLOCK):
-        digest.update(block)
-        size += len(block)
-    handle.seek(0)
-    return digest.hexdigest(), size
-
-
-def _check_readable(handle: IO[bytes], *, fmt: str, encoding: str | None) -> str:
-    """Open the header and the first row: refuse empty, unknown/missing columns,
-    undecodable text now rather than after queueing. Returns the encoding seen."""
-    handle.seek(0)
-    try:
-        stream = open_rows(handle, fmt=fmt, encoding=encoding)
-        try:
-            if next(iter(stream), None) is None:
-                raise FileRejected("empty_file", "The file has no data rows.")
-            # Still undecided after an ASCII-only start: the ingest detects it.
-            seen = stream.encoding if stream.encoding_decided else ""
-        finally:
-            stream.close()
-    except FileRejected as exc:
-        raise _refusal(exc) from exc
-    finally:
-        handle.seek(0)
-    return seen
 
 
 def _existing(
@@ -142,33 +97,23 @@ def batch_create(
     )
     if found:
         return found, False
-    sha256, size = _sha256_and_size(handle)
-    if size > settings.BUREAU_MAX_UPLOAD_BYTES:
-        raise TooLarge(
-            _("The file is larger than %(limit)s bytes.")
-            % {"limit": settings.BUREAU_MAX_UPLOAD_BYTES}
-        )
+    received = file_receive(
+        handle=handle, filename=filename, content_type=content_type, digest=True
+    )
     found = _existing(
-        member, idempotency_key=None, sha256=sha256, validate_only=validate_only
+        member,
+        idempotency_key=None,
+        sha256=received.sha256,
+        validate_only=validate_only,
     )
     if found:
         return found, False
-    if encoding and encoding.lower() not in ENCODINGS:
-        raise ValidationFailed(errors={"encoding": [_("Must be utf-8 or gbk.")]})
-    if fmt and fmt not in ("csv", "jsonl"):
-        raise ValidationFailed(errors={"format": [_("Must be csv or jsonl.")]})
-    if not fmt:
-        try:
-            fmt = detect_format(filename, content_type, handle.read(_READ_BLOCK))
-        except FileRejected as exc:
-            raise _refusal(exc) from exc
-        finally:
-            handle.seek(0)
-    seen_encoding = _check_readable(handle, fmt=fmt, encoding=encoding)
-
-    suffix = ".gz" if filename.lower().endswith(".gz") else ""
-    stored_name = default_storage.save(
-        f"batches/{member.code}/{uuid.uuid4().hex}.{fmt}{suffix}", File(handle)
+    accepted = file_accept(
+        received=received,
+        kind=FURNISHING_FILE,
+        directory=f"batches/{member.code}",
+        fmt=fmt,
+        encoding=encoding,
     )
     user, key = actor_user_and_key(actor)
     try:
@@ -178,13 +123,13 @@ def batch_create(
                 member=member,
                 uploaded_by=user,
                 uploaded_with_key=key,
-                file=stored_name,
+                file=accepted.name,
                 # The client's file name may be a person's number ("张三-1381….csv").
                 original_name=mask_free_text(filename[:255]),
-                size_bytes=size,
-                sha256=sha256,
-                format=fmt,
-                encoding=(encoding or "").lower() or seen_encoding,
+                size_bytes=accepted.size,
+                sha256=accepted.sha256,
+                format=accepted.format,
+                encoding=accepted.encoding,
                 idempotency_key=idempotency_key or None,
                 validate_only=validate_only,
                 strict=strict,
@@ -195,9 +140,7 @@ def batch_create(
                 obj=batch,
                 member=member,
                 details={
-                    "sha256": sha256,
-                    "size": size,
-                    "format": fmt,
+                    **accepted.audit_details(),
                     "validate_only": validate_only,
                     "strict": strict,
                 },
@@ -205,11 +148,11 @@ def batch_create(
             transaction.on_commit(lambda: _enqueue(batch.pk))
     except IntegrityError:
         # A concurrent upload of the same content or key won the race.
-        default_storage.delete(stored_name)
+        accepted.discard()
         found = _existing(
             member,
             idempotency_key=idempotency_key,
-            sha256=sha256,
+            sha256=accepted.sha256,
             validate_only=validate_only,
         )
         if found is None:
