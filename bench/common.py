@@ -15,6 +15,14 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
 
+_STARTED = time.perf_counter()
+
+
+def log(message: str) -> None:
+    """A progress line on stderr, stamped with the seconds since the start."""
+    elapsed = time.perf_counter() - _STARTED
+    print(f"[{elapsed:6.1f} s] {message}", file=sys.stderr, flush=True)
+
 
 def load_dotenv() -> None:
     from bureau.devenv import ENV_FILE, ensure_dev_env
@@ -139,9 +147,16 @@ class Worker:
 
     def stop(self) -> None:
         self._stop.set()
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        stop_process(self.process)
         self._log.close()
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """Terminate a bench's server process, killing it if it hangs on for 30 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
