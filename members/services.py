@@ -334,16 +334,17 @@ def api_key_rotate(
     return new, keys.format_key(new.prefix, secret)
 
 
-def api_key_touch(*, key: ApiKey) -> None:
+def api_key_touch(*, key: ApiKey, touch_claimed: bool = False) -> None:
     """Record use at most once a minute: one conditional UPDATE, no
-    read-modify-write.
+    read-modify-write. `touch_claimed`: the key cache saw the write claimed
+    lately (`keycache.lookup_key`).
     """
     now = timezone.now()
     horizon = now - timezone.timedelta(seconds=settings.BUREAU_API_KEY_TOUCH_SECONDS)
     if key.last_used_at is not None and key.last_used_at > horizon:
         return
     # Written lately by another request (a cached row does not show it): skip.
-    if getattr(key, "touch_claimed", False) or not keycache.claim_touch(key):
+    if touch_claimed or not keycache.claim_touch(key):
         return
     ApiKey.objects.filter(pk=key.pk).exclude(last_used_at__gt=horizon).update(
         last_used_at=now
