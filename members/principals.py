@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 from bureau.core.actors import Actor, ActorLike
 from members.models import ApiKey, Member, User
 
@@ -36,6 +38,11 @@ class KeyPrincipal:
 
     def has_perm(self, perm: str, obj=None) -> bool:
         return False
+
+
+# A caller that is someone: a login or a member system's key (request.user once
+# authenticated). Services that rate-limit or check roles per caller take one.
+Principal: TypeAlias = "User | KeyPrincipal"
 
 
 def actor_user_and_key(actor: ActorLike) -> tuple[User | None, ApiKey | None]:

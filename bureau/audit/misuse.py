@@ -37,6 +37,7 @@ from bureau.audit.misuse_sql import (
 )
 from bureau.audit.models import Alert
 from bureau.audit.services import IDENTITY_REFUSED, AuditDetailsError, audit_record
+from bureau.core.actors import ActorLike
 from bureau.core.errors import Conflict, NotFound, ValidationFailed
 
 Rule = Alert.Rule
@@ -308,7 +309,9 @@ _FROM_STATUSES = {
 }
 
 
-def alert_update(*, alert_id: int, actor: Any, status: str, note: str = "") -> Alert:
+def alert_update(
+    *, alert_id: int, actor: ActorLike, status: str, note: str = ""
+) -> Alert:
     """Acknowledge or dismiss an alert (one conditional UPDATE), audited."""
     if status not in _FROM_STATUSES:
         raise ValidationFailed(

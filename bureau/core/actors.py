@@ -14,7 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol, TypeAlias
+from typing import TYPE_CHECKING, Protocol, TypeAlias
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
 
 
 class ActorKind(StrEnum):
@@ -54,8 +57,9 @@ class HasActor(Protocol):
 
 
 # What services take as `actor`: an Actor, a principal that gives one, the name of
-# a system job, or None for anonymous (a failed login).
-ActorLike: TypeAlias = Actor | HasActor | str | None
+# a system job, or None or request.user before login for anonymous. A string: the
+# alias is evaluated at run time, before Django's auth models may be imported.
+ActorLike: TypeAlias = "Actor | HasActor | AnonymousUser | str | None"
 
 
 def as_actor(value: ActorLike) -> Actor:

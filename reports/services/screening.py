@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from bureau.audit.services import IDENTITY_REFUSED, audit_record, redact_identity
+from bureau.core.actors import ActorLike
 from bureau.core.errors import Forbidden, TooLarge, ValidationFailed
 from bureau.records import identity, identity_keys
 from bureau.records.fileformat import FileRejected, RowStream, detect_format, open_rows
@@ -142,7 +143,7 @@ def _check_readable(handle: IO[bytes], *, fmt: str) -> None:
 
 def screening_create(
     *,
-    actor: Any,
+    actor: ActorLike,
     member: Member | None,
     handle: IO[bytes],
     filename: str,

@@ -46,6 +46,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from bureau.audit.services import IDENTITY_REFUSED, audit_record, contains_identity
+from bureau.core.actors import ActorLike
 from bureau.core.errors import Conflict, Forbidden, ValidationFailed
 from bureau.records.models import Batch
 from members.models import Member
@@ -162,7 +163,7 @@ def _check_events(events: list[str]) -> list[str]:
 
 
 def webhook_create(
-    *, actor: Any, member: Member | None, url: str, events: list[str]
+    *, actor: ActorLike, member: Member | None, url: str, events: list[str]
 ) -> tuple[Webhook, str]:
     """Register an endpoint; returns it with its secret (shown this once only)."""
     if member is None:
@@ -208,7 +209,7 @@ def webhook_create(
     return webhook, secret
 
 
-def webhook_delete(*, actor: Any, webhook: Webhook) -> None:
+def webhook_delete(*, actor: ActorLike, webhook: Webhook) -> None:
     """Deactivate: no new deliveries; pending ones fail on their next attempt."""
     with transaction.atomic():
         if Webhook.objects.filter(pk=webhook.pk, active=True).update(active=False):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from typing import IO, Any
+from typing import IO
 
 from django.conf import settings
 from django.core.files import File
@@ -14,6 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from bureau.audit.services import IDENTITY_REFUSED, audit_record
+from bureau.core.actors import ActorLike
 from bureau.core.errors import BureauError, Conflict, TooLarge, ValidationFailed
 from bureau.records.fileformat import FileRejected, detect_format, open_rows
 from bureau.records.identity import holds_identity, mask_free_text
@@ -128,7 +129,7 @@ def batch_create(
     validate_only: bool = False,
     strict: bool = False,
     idempotency_key: str | None = None,
-    actor: Any = None,
+    actor: ActorLike = None,
 ) -> tuple[Batch, bool]:
     """Store the file and queue its ingest. Returns (batch, created)."""
     if idempotency_key and holds_identity(idempotency_key):
