@@ -303,7 +303,7 @@ def misuse_detect(*, now: datetime | None = None, dry_run: bool = False) -> list
 
 
 # Who may move an alert where: dismissed is final.
-_FROM_STATUSES = {
+_FROM_STATUSES: dict[str, list[str]] = {
     Alert.Status.ACKNOWLEDGED: [Alert.Status.OPEN],
     Alert.Status.DISMISSED: [Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED],
 }

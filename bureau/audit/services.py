@@ -8,7 +8,7 @@ import json
 import math
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -136,9 +136,12 @@ def _append_sql() -> tuple[str, tuple]:
         if field is not meta.auto_field and field.name not in chain_columns
     )
     quote = connection.ops.quote_name
+    # Concrete fields have a column; the stubs type it str | None.
     columns = ", ".join(
-        [quote(field.column) for field in fields] + [quote(c) for c in chain_columns]
+        [quote(cast(str, field.column)) for field in fields]
+        + [quote(c) for c in chain_columns]
     )
+    pk_column = cast(str, meta.pk.column)
     placeholders = ", ".join(["%s"] * len(fields))
     sql = f"""
         chain AS MATERIALIZED (
@@ -155,7 +158,7 @@ def _append_sql() -> tuple[str, tuple]:
                 prev_hash || %s::text || sequence::text || '}}', 'UTF8'))), 'hex')
              FROM chain)
         )
-        RETURNING {quote(meta.pk.column)}, sequence, prev_hash, hash
+        RETURNING {quote(pk_column)}, sequence, prev_hash, hash
     """  # noqa: S608 - names from the model's metadata, values bound
     return sql, fields
 
@@ -221,9 +224,9 @@ def audit_record(
         params = pending.params + params
     else:
         sql = f"WITH {sql}"
-    event.pk, event.sequence, event.prev_hash, event.hash = fetchone_prepared(
-        sql, params
-    )
+    row = fetchone_prepared(sql, params)
+    assert row is not None  # INSERT … RETURNING gives back its row
+    event.pk, event.sequence, event.prev_hash, event.hash = row
     if pending is not None:
         pending.done()
     mark_saved(event)
