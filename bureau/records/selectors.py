@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import (
@@ -116,4 +117,4 @@ def member_contributed_recently(
     from django.utils import timezone
 
     last = member_last_contribution(member=member, cached=cached)
-    return last is not None and last >= timezone.now() - timezone.timedelta(days=days)
+    return last is not None and last >= timezone.now() - timedelta(days=days)

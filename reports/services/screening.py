@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import IO, Any, BinaryIO
+from typing import IO, Any
 
 from django.conf import settings
 from django.core.files import File
@@ -32,6 +32,7 @@ from bureau.core.actors import ActorLike
 from bureau.core.errors import Forbidden, TooLarge, ValidationFailed
 from bureau.records import identity, identity_keys
 from bureau.records.fileformat import FileRejected, RowStream, detect_format, open_rows
+from bureau.records.fileformat.reader import ByteSource
 from bureau.records.models import Profile, Subject
 from bureau.records.selectors import member_contributed_recently
 from bureau.records.services.aggregate import profiles_refresh
@@ -78,7 +79,7 @@ class _ChunkAlreadyDone(Exception):
 # -- reading the file --------------------------------------------------------------
 
 
-def _open_rows(fileobj: BinaryIO, *, fmt: str) -> RowStream:
+def _open_rows(fileobj: ByteSource, *, fmt: str) -> RowStream:
     """The furnishing-file reader (gzip, utf-8/gbk detected, bad lines reported)
     with the screening header: exactly id_type, id_number and name."""
     return open_rows(fileobj, fmt=fmt, columns=COLUMNS, required=COLUMNS)

@@ -5,6 +5,8 @@ Compliance acts for the subject (a borrower never logs in); the furnisher answer
 its disputes; bureau admins and auditors read. Reads of personal data are audited.
 """
 
+from collections.abc import Collection
+
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -238,7 +240,7 @@ class SubjectBaseView(GenericAPIView):
     """Bureau staff only, acting for the data subject."""
 
     permission_classes = [RoleOrScope]
-    allowed_roles = BUREAU_READERS
+    allowed_roles: Collection[str] = BUREAU_READERS
     no_key_reason = "A subject's file is for bureau staff; no key scope grants it."
     queryset = Subject.objects.all()
 
@@ -264,7 +266,7 @@ class SubjectInquiriesView(SubjectBaseView):
             actor=request.user,
             action="subject.inquiries_view",
             obj=subject,
-            details={"shown": len(page)},
+            details={"shown": len(page or [])},  # paginated: a list
         )
         return self.get_paginated_response(SubjectInquiryOutput(page, many=True).data)
 
@@ -288,7 +290,7 @@ class SubjectStatementsView(SubjectBaseView):
             actor=request.user,
             action="statement.list",
             obj=subject,
-            details={"shown": len(page)},
+            details={"shown": len(page or [])},  # paginated: a list
         )
         return self.get_paginated_response(StatementOutput(page, many=True).data)
 

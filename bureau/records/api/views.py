@@ -35,7 +35,7 @@ _MULTIPART_SLACK = 64 * 1024
 
 class BatchBaseView(GenericAPIView):
     permission_classes = [RoleOrScope]
-    required_scope = "upload"
+    required_scope: str | None = "upload"
     allowed_roles = BATCH_READERS
 
     def get_queryset(self):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, transaction
 from django.db.models import DateField, F, Value
@@ -34,8 +34,9 @@ from bureau.records.services.upload import member_upload_lock
 from members.models import ApiKey, Role, User
 from members.principals import actor_user_and_key
 
-CLAIM_MAX = Dispute._meta.get_field("claim").max_length
-NOTE_MAX = Dispute._meta.get_field("answer_note").max_length
+# CharFields of the model: their max_length is set (the stubs say int | None).
+CLAIM_MAX = cast(int, Dispute._meta.get_field("claim").max_length)
+NOTE_MAX = cast(int, Dispute._meta.get_field("answer_note").max_length)
 SYSTEM_ACTOR = "system:disputes"
 
 # What a correction may change: the reported values. The key (member, account,
@@ -339,7 +340,8 @@ def dispute_answer(
         was_suppressed = record.suppressed
         changed: list[str] = []
         if outcome == Dispute.Status.CORRECTED:
-            changed = _apply_correction(record, _validated(record, values))
+            # No values (left out) corrects nothing, as empty ones do.
+            changed = _apply_correction(record, _validated(record, values or {}))
         elif was_suppressed:
             Record.objects.filter(pk=record.pk).update(suppressed=False)
         now = timezone.now()
