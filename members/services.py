@@ -340,7 +340,7 @@ def api_key_touch(*, key: ApiKey, touch_claimed: bool = False) -> None:
     lately (`keycache.lookup_key`).
     """
     now = timezone.now()
-    horizon = now - timezone.timedelta(seconds=settings.BUREAU_API_KEY_TOUCH_SECONDS)
+    horizon = now - timedelta(seconds=settings.BUREAU_API_KEY_TOUCH_SECONDS)
     if key.last_used_at is not None and key.last_used_at > horizon:
         return
     # Written lately by another request (a cached row does not show it): skip.
