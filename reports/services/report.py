@@ -52,10 +52,8 @@ def _profile(stored: dict | None, *, subject: Subject, has_records: bool) -> dic
         if profile is not None:
             stored = {name: getattr(profile, name) for name in PROFILE_FIELDS}
     if stored is None:
-        return {
-            name: _json(Profile._meta.get_field(name).get_default())
-            for name in PROFILE_FIELDS
-        }
+        fields = {field.name: field for field in Profile._meta.concrete_fields}
+        return {name: _json(fields[name].get_default()) for name in PROFILE_FIELDS}
     return {name: _json(stored[name]) for name in PROFILE_FIELDS}
 
 

@@ -132,7 +132,8 @@ def _destination_problem(url: str) -> str:
         infos = socket.getaddrinfo(parts.hostname, parts.port or None)
     except OSError as exc:
         return f"name resolution failed: {exc}"
-    if any(_private(info[4][0]) for info in infos):
+    # An address is text (the stubs allow an int for AF_UNSPEC families).
+    if any(_private(str(info[4][0])) for info in infos):
         return "destination resolves to a private address"
     return ""
 
@@ -242,7 +243,7 @@ def events_queue(
         events__contains=[event],
     ).values_list("pk", "member_id"):
         hooks[member_id].append(pk)
-    deliveries = []
+    deliveries: list[WebhookDelivery] = []
     for member_id, data, key in items:
         envelope = {
             "id": str(uuid.uuid4()),
