@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-clock-ahead fuzz lint format requirements stop status env clean bench-ingest messages python-check screenshots
+.PHONY: demo test test-clock-ahead fuzz lint typecheck format requirements stop status env clean bench-ingest messages python-check screenshots
 
 # The interpreter the virtualenv is made from, or (once made) the one it has: any
 # other version stops here, saying what to do, before anything is installed.
@@ -81,6 +81,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+
+# mypy with the Django and DRF plugins over the apps ([tool.mypy] in pyproject.toml).
+# It loads bureau/typecheck_settings.py: no .env, database or Redis needed, none
+# started.
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -15,7 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bureau import embedded
@@ -83,7 +83,9 @@ def _free_port_after(host: str, port: int) -> int:
     return DEFAULT_PORT + 1
 
 
-def stopped_message(stopped: list[str], kept: list[str], killed: list[str]) -> str:
+def stopped_message(
+    stopped: Sequence[str], kept: Sequence[str], killed: Sequence[str]
+) -> str:
     """What Ctrl-C ended, in the order it was stopped; what runs on, and why."""
     names = [f"{name} (killed)" if name in killed else name for name in stopped]
     lines = [f"Stopped: {', '.join(names)}." if names else "Nothing was started."]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac as _hmac
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from celery.schedules import crontab
@@ -300,7 +301,7 @@ REST_FRAMEWORK = {
     # `?format=` is ours (e.g. errors as CSV), not DRF's renderer override.
     "URL_FORMAT_OVERRIDE": None,
 }
-SPECTACULAR_SETTINGS = {
+SPECTACULAR_SETTINGS: dict[str, Any] = {
     "TITLE": "Bureau API",
     "DESCRIPTION": "Shared default-record exchange for lending platforms.",
     "VERSION": "1.0.0",

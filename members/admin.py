@@ -150,7 +150,10 @@ class BureauUserAdmin(UserAdmin):
     add_form = BureauUserCreationForm
     list_display = ["username", "member", "role", "is_active", "last_login"]
     list_filter = ["role", "member", "is_active"]
-    fieldsets = (*UserAdmin.fieldsets, (_("Bureau"), {"fields": ("member", "role")}))
+    fieldsets = (
+        *(UserAdmin.fieldsets or ()),
+        (_("Bureau"), {"fields": ("member", "role")}),
+    )
     add_fieldsets = (
         *UserAdmin.add_fieldsets,
         (_("Bureau"), {"fields": ("member", "role")}),

@@ -94,7 +94,9 @@ class AuditorReadOnlyAdmin(_ReadOnlyForAuditors):
         return super().change_view(request, object_id, form_url, extra_context)
 
 
-def read_only_for_auditors(admin_class: type) -> type:
+def read_only_for_auditors(
+    admin_class: type[admin.ModelAdmin],
+) -> type[admin.ModelAdmin]:
     """`admin_class` with `AuditorReadOnlyAdmin` in front (inlines too)."""
     if issubclass(admin_class, AuditorReadOnlyAdmin):
         return admin_class

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from typing import NoReturn
 
 from django.utils.translation import gettext as _
 from rest_framework import authentication
@@ -43,7 +44,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             details={"reason": reason, "path": redact_identity(request.path[:200])},
         )
 
-    def _fail(self, request, code: str, detail: str, key: ApiKey | None = None):
+    def _fail(
+        self, request, code: str, detail: str, key: ApiKey | None = None
+    ) -> NoReturn:
         logger.info("api key refused", extra={"kv": {"code": code}})
         self._audit_refusal(request, code, key)
         raise AuthenticationFailed(detail, code=code)
@@ -61,10 +64,13 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if parsed is None:
             self._fail(request, "invalid_key", _("The API key is not valid."))
         # Cached by prefix; revoking, rotating and suspending invalidate the entry.
-        key = keycache.get_key(parsed.prefix)
+        found = keycache.lookup_key(parsed.prefix)
         # Same answer for unknown prefix and wrong secret: nothing to learn by probing.
-        if key is None or not keys.secret_matches(parsed.secret, key.secret_hash):
+        if found is None or not keys.secret_matches(
+            parsed.secret, found.key.secret_hash
+        ):
             self._fail(request, "invalid_key", _("The API key is not valid."))
+        key = found.key
         if key.is_revoked:
             self._fail(request, "key_revoked", _("This API key has been revoked."), key)
         if key.is_expired():
@@ -76,5 +82,5 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raise ApiForbidden(
                 _("Your member platform is suspended."), code="member_suspended"
             )
-        api_key_touch(key=key)
+        api_key_touch(key=key, touch_claimed=found.touch_claimed)
         return KeyPrincipal(key), key

@@ -21,6 +21,7 @@ own copies at once.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
@@ -105,19 +106,31 @@ def _hold(prefix: str, entry: dict, read_at: float) -> None:
     _local[prefix] = (_now() + seconds, entry)
 
 
+@dataclass(frozen=True, slots=True)
+class CachedKey:
+    key: ApiKey
+    # `last_used_at` was written lately, by this request's or another's claim:
+    # `api_key_touch` need not claim it again.
+    touch_claimed: bool = False
+
+
 def get_key(prefix: str) -> ApiKey | None:
+    """The key with this prefix and its member (`lookup_key`)."""
+    found = lookup_key(prefix)
+    return None if found is None else found.key
+
+
+def lookup_key(prefix: str) -> CachedKey | None:
     """The key with this prefix and its member, from this process's copy, the
     cache or the database.
 
     One Redis round trip on a cache hit; it also tells whether `last_used_at` was
-    written lately (`key.touch_claimed`), so `api_key_touch` needs no other. A
+    written lately (`touch_claimed`), so `api_key_touch` needs no other. A
     local copy counts as touched: the next Redis read, within seconds, tells."""
     read_at = _now()
     held = _local.get(prefix)
     if held is not None and held[0] > read_at:
-        key = _from_entry(held[1])
-        key.touch_claimed = True
-        return key
+        return CachedKey(_from_entry(held[1]), touch_claimed=True)
     timeout = settings.BUREAU_API_KEY_CACHE_SECONDS
     names = [_row_key(prefix), _generation_key(prefix), _touch_key(prefix)]
     found = cache.get_many(names)
@@ -125,17 +138,17 @@ def get_key(prefix: str) -> ApiKey | None:
     entry = found.get(_row_key(prefix))
     if entry is not None and entry.get("generation") == generation:
         _hold(prefix, entry, read_at)
-        key = _from_entry(entry)
-        key.touch_claimed = _touch_key(prefix) in found
-        return key
+        return CachedKey(_from_entry(entry), touch_claimed=_touch_key(prefix) in found)
     key = ApiKey.objects.select_related("member").filter(prefix=prefix).first()
-    if key is not None and timeout > 0:
+    if key is None:
+        return None
+    if timeout > 0:
         # Stored under the generation read *before* the database: if a write bumps
         # it meanwhile, this entry is already stale and will be ignored.
         entry = _to_entry(key, generation)
         cache.set(_row_key(prefix), entry, timeout)
         _hold(prefix, entry, read_at)
-    return key
+    return CachedKey(key)
 
 
 def forget_local() -> None:

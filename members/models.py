@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from bureau.core.actors import Actor, ActorKind
+
 # Role is the user field's choices; its names and groups live in bureau.core.roles.
 from bureau.core.roles import BUREAU_ROLES, MEMBER_ROLES, Role
 
@@ -88,6 +90,15 @@ class User(AbstractUser):
             self.role in BUREAU_ROLES or self.is_superuser
         )
 
+    @property
+    def actor(self) -> Actor:
+        return Actor(
+            kind=ActorKind.USER,
+            label=self.get_username(),
+            user_id=self.pk,
+            member_id=self.member_id,
+        )
+
 
 class ApiKey(models.Model):
     """A member system's credential. Only an HMAC of the secret is stored."""
@@ -153,3 +164,12 @@ class ApiKey(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(
+            kind=ActorKind.API_KEY,
+            label=f"key:{self.prefix}",
+            key_id=self.pk,
+            member_id=self.member_id,
+        )

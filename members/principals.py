@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
+from bureau.core.actors import Actor, ActorLike
 from members.models import ApiKey, Member, User
 
 
@@ -29,11 +32,20 @@ class KeyPrincipal:
     def get_username(self) -> str:
         return str(self)
 
+    @property
+    def actor(self) -> Actor:
+        return self.api_key.actor
+
     def has_perm(self, perm: str, obj=None) -> bool:
         return False
 
 
-def actor_user_and_key(actor: object) -> tuple[User | None, ApiKey | None]:
+# A caller that is someone: a login or a member system's key (request.user once
+# authenticated). Services that rate-limit or check roles per caller take one.
+Principal: TypeAlias = "User | KeyPrincipal"
+
+
+def actor_user_and_key(actor: ActorLike) -> tuple[User | None, ApiKey | None]:
     """The login or the API key behind an actor (a User, a KeyPrincipal or an
     ApiKey); (None, None) for system jobs. Rows record who asked with these."""
     if isinstance(actor, ApiKey):

@@ -8,7 +8,8 @@ from django.utils import timezone
 from members.models import ApiKey, Member
 
 
-def api_keys_of_member(*, member: Member) -> QuerySet[ApiKey]:
+def api_keys_of_member(*, member: Member | None) -> QuerySet[ApiKey]:
+    """The member's keys; none for None (bureau staff act for no member)."""
     return ApiKey.objects.filter(member=member).order_by("-created_at")
 
 

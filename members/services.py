@@ -6,7 +6,6 @@ import ipaddress
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -16,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bureau.audit.services import AuditDetailsError, audit_record, refuse_identity
+from bureau.core.actors import ActorLike
 from bureau.core.errors import Conflict, ValidationFailed
 from bureau.core.roles import BUREAU_ROLES, MEMBER_ROLES, Role
 from members import keycache, keys
@@ -27,7 +27,7 @@ REASON_MAX = 500
 
 
 def member_create(
-    *, code: str, name: str, kind: str = Member.Kind.OTHER, actor: Any = None
+    *, code: str, name: str, kind: str = Member.Kind.OTHER, actor: ActorLike = None
 ) -> Member:
     if kind not in Member.Kind.values:
         raise ValidationFailed(
@@ -72,7 +72,7 @@ def _clean_reason(reason: str | None) -> str:
 
 
 def _member_set_status(
-    *, member: Member, to: str, reason: str, action: str, actor: Any
+    *, member: Member, to: str, reason: str, action: str, actor: ActorLike
 ) -> Member:
     """One conditional UPDATE: only a real change is written and audited."""
     reason = _clean_reason(reason)
@@ -103,7 +103,7 @@ def _member_set_status(
     return member
 
 
-def member_suspend(*, member: Member, reason: str, actor: Any) -> Member:
+def member_suspend(*, member: Member, reason: str, actor: ActorLike) -> Member:
     """Suspend a member: its users and keys are refused from the next request.
     Suspending a suspended member changes nothing."""
     return _member_set_status(
@@ -115,7 +115,7 @@ def member_suspend(*, member: Member, reason: str, actor: Any) -> Member:
     )
 
 
-def member_reinstate(*, member: Member, reason: str, actor: Any) -> Member:
+def member_reinstate(*, member: Member, reason: str, actor: ActorLike) -> Member:
     """Lift a suspension (a decision too: it carries a reason). Reinstating an
     active member changes nothing."""
     return _member_set_status(
@@ -134,7 +134,7 @@ def user_create(
     member: Member | None,
     password: str | None = None,
     email: str = "",
-    actor: Any = None,
+    actor: ActorLike = None,
 ) -> tuple[User, str | None]:
     """Create a login. Returns the user and the generated password (None if given)."""
     if role not in Role.values:
@@ -215,7 +215,7 @@ def api_key_create(
     scopes: Iterable[str],
     expires_at: datetime | None = None,
     allowed_networks: Iterable[str] = (),
-    actor: Any = None,
+    actor: ActorLike = None,
 ) -> tuple[ApiKey, str]:
     """Issue a key. Returns the row and the full key (never retrievable again)."""
     scope_list = sorted(set(scopes))
@@ -254,7 +254,7 @@ def api_key_create(
     return key, keys.format_key(key.prefix, secret)
 
 
-def api_key_revoke(*, key: ApiKey, actor: Any = None) -> ApiKey:
+def api_key_revoke(*, key: ApiKey, actor: ActorLike = None) -> ApiKey:
     """Revoke once; revoking again changes nothing and is not audited twice."""
     now = timezone.now()
     with transaction.atomic():
@@ -275,7 +275,7 @@ def api_key_revoke(*, key: ApiKey, actor: Any = None) -> ApiKey:
 
 
 def api_key_rotate(
-    *, key: ApiKey, actor: Any = None, overlap_hours: float | None = None
+    *, key: ApiKey, actor: ActorLike = None, overlap_hours: float | None = None
 ) -> tuple[ApiKey, str]:
     """Issue a successor with the same name, scopes, networks and expiry; the old
     key keeps working for the overlap (`BUREAU_KEY_ROTATION_OVERLAP_HOURS`) so
@@ -335,16 +335,17 @@ def api_key_rotate(
     return new, keys.format_key(new.prefix, secret)
 
 
-def api_key_touch(*, key: ApiKey) -> None:
+def api_key_touch(*, key: ApiKey, touch_claimed: bool = False) -> None:
     """Record use at most once a minute: one conditional UPDATE, no
-    read-modify-write.
+    read-modify-write. `touch_claimed`: the key cache saw the write claimed
+    lately (`keycache.lookup_key`).
     """
     now = timezone.now()
-    horizon = now - timezone.timedelta(seconds=settings.BUREAU_API_KEY_TOUCH_SECONDS)
+    horizon = now - timedelta(seconds=settings.BUREAU_API_KEY_TOUCH_SECONDS)
     if key.last_used_at is not None and key.last_used_at > horizon:
         return
     # Written lately by another request (a cached row does not show it): skip.
-    if getattr(key, "touch_claimed", False) or not keycache.claim_touch(key):
+    if touch_claimed or not keycache.claim_touch(key):
         return
     ApiKey.objects.filter(pk=key.pk).exclude(last_used_at__gt=horizon).update(
         last_used_at=now

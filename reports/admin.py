@@ -28,7 +28,7 @@ class WebhookAdmin(ReadOnlyAdmin):
 
 class WebhookAttemptInline(admin.TabularInline):
     model = WebhookAttempt
-    fields = ["attempted_at", "status_code", "latency_ms", "error"]
+    fields = ("attempted_at", "status_code", "latency_ms", "error")
     readonly_fields = fields
     extra = 0
     max_num = 0

@@ -140,6 +140,7 @@ def _json_carries(field) -> bool:
     timestamps: PostgreSQL and Python print fractions of seconds differently."""
     if isinstance(field, models.DateTimeField):
         return False
+    carried: tuple[type[models.Field], ...]
     carried = (models.CharField, models.TextField, models.IntegerField)
     carried += (models.BooleanField, models.DecimalField, models.DateField)
     return isinstance(field, carried)
@@ -232,7 +233,8 @@ def _report_sql(subject: str = "%(subject_id)s") -> str:
 
 @cache
 def _dispute_attnames() -> tuple[str, ...]:
-    return tuple(Dispute._meta.get_field(name).attname for name in DISPUTE_FIELDS)
+    attnames = {field.name: field.attname for field in Dispute._meta.concrete_fields}
+    return tuple(attnames[name] for name in DISPUTE_FIELDS)
 
 
 def _account(values: list) -> ReportAccount:

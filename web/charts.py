@@ -201,7 +201,7 @@ def bar_chart(
         f'<line x1="{_n(plot_x)}" y1="{legend_h - 2}" x2="{_n(plot_x)}" '
         f'y2="{_n(height - pad + 2)}" stroke="{MUTED}" stroke-width="1"/>'
     )
-    top = legend_h
+    top: float = legend_h
     for (label, value), lines, row_h in zip(
         items, label_lines, row_heights, strict=True
     ):
@@ -210,6 +210,7 @@ def bar_chart(
         width = value * scale
         shown = format_number(value, unit)
         label_x = _n(plot_x - 6)
+        label_text: str
         if len(lines) == 1:
             label_text = escape(lines[0])
         else:

@@ -8,6 +8,7 @@ on the fields here. No error message ever contains the typed id number.
 from __future__ import annotations
 
 from django import forms
+from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -67,7 +68,7 @@ SERVICE_MESSAGES = {
 }
 
 
-def allowed_purposes(user) -> list[tuple[str, str]]:
+def allowed_purposes(user) -> list[tuple[str, str | Promise]]:
     """The purposes this user may state, labelled (reports/services/terms.py
     decides which: the service checks the same)."""
     return [

@@ -6,12 +6,13 @@ from datetime import timedelta
 
 from django import forms
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from members.models import ApiKey
 
 # Our own labels: the model's choice labels are not marked for translation.
-SCOPE_LABELS = {
+SCOPE_LABELS: dict[str, str | Promise] = {
     ApiKey.Scope.UPLOAD: _("Upload records"),
     ApiKey.Scope.QUERY: _("Query profiles"),
     ApiKey.Scope.MONITOR: _("Monitor (watches, webhooks)"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from bureau.records.fileformat import COLUMNS
@@ -12,7 +13,7 @@ from bureau.records.models import Batch
 AUTO = "auto"
 
 # Our own labels: the model's choice labels are not marked for translation.
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, str | Promise] = {
     Batch.Status.RECEIVED: _("Received"),
     Batch.Status.PROCESSING: _("Processing"),
     Batch.Status.COMPLETED: _("Completed"),

@@ -45,10 +45,11 @@ def dashboard_present(*, data: selectors.Dashboard) -> dict[str, Any]:
     alerts in place (the template reads `rule_label`, `severity_label`, `badge`)."""
     lines = furnished_lines(data.furnished)
     alert_rules = data.alerts.by_rule()
+    # Labels set on the alerts the template lists, not fields of the model.
     for alert in data.alerts.latest:
-        alert.rule_label = RULE_LABELS.get(alert.rule, alert.rule)
-        alert.severity_label = SEVERITY_LABELS.get(alert.severity, alert.severity)
-        alert.badge = SEVERITY_BADGE.get(alert.severity, "")
+        alert.rule_label = RULE_LABELS.get(alert.rule, alert.rule)  # type: ignore[attr-defined]
+        alert.severity_label = SEVERITY_LABELS.get(alert.severity, alert.severity)  # type: ignore[attr-defined]
+        alert.badge = SEVERITY_BADGE.get(alert.severity, "")  # type: ignore[attr-defined]
     return {
         "data": data,
         "days": data.period.days,

@@ -19,6 +19,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Mapping
+from typing import Any
 
 GENESIS_HASH = "0" * 64
 # Events written before the chain was keyed: plain SHA-256, no key needed.
@@ -41,7 +43,7 @@ CHAINED_FIELDS = (
 KEYED_FIELDS = (*CHAINED_FIELDS, "chain_key_version")
 
 
-def canonical(fields: dict) -> str:
+def canonical(fields: Mapping[str, Any]) -> str:
     """The text an event's hash is computed over (after its prev_hash). Legacy
     events keep the exact form they were hashed with, without a key version."""
     version = fields.get("chain_key_version", LEGACY_KEY_VERSION)
@@ -59,7 +61,7 @@ _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=
 _SEQUENCE_LAST = '"sequence":0}'
 
 
-def canonical_before_sequence(fields: dict) -> str:
+def canonical_before_sequence(fields: Mapping[str, Any]) -> str:
     """`canonical(fields)` cut just before the value of "sequence", which sorts
     last: whoever numbers the event appends f"{sequence}}}". That is the
     database, which knows the number only once it holds the writers' lock
@@ -70,12 +72,12 @@ def canonical_before_sequence(fields: dict) -> str:
     return text[: -len("0}")]
 
 
-def chain_hash(prev_hash: str, fields: dict) -> str:
+def chain_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
     """The legacy, unkeyed link (version 0): anyone can compute it."""
     return hashlib.sha256((prev_hash + canonical(fields)).encode()).hexdigest()
 
 
-def keyed_chain_hash(key: bytes, prev_hash: str, fields: dict) -> str:
+def keyed_chain_hash(key: bytes, prev_hash: str, fields: Mapping[str, Any]) -> str:
     """The keyed link of an event made with `key` (its `chain_key_version`)."""
     message = (prev_hash + canonical(fields)).encode()
     return hmac.digest(key, message, "sha256").hex()

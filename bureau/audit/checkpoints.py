@@ -148,7 +148,10 @@ def checkpoints_read(
             invalid.append(InvalidCheckpoint(path.name, error.strerror or str(error)))
             continue
         found = _parse(path.name, raw)
-        (valid if isinstance(found, Checkpoint) else invalid).append(found)
+        if isinstance(found, Checkpoint):
+            valid.append(found)
+        else:
+            invalid.append(found)
     valid.sort(key=lambda c: (c.sequence, c.created_at))
     return valid, invalid
 

@@ -37,6 +37,7 @@ from bureau.audit.misuse_sql import (
 )
 from bureau.audit.models import Alert
 from bureau.audit.services import audit_record
+from bureau.core.actors import ActorLike
 from bureau.core.errors import Conflict, NotFound, ValidationFailed
 from bureau.core.identity_shapes import mask_free_text
 
@@ -303,13 +304,15 @@ def misuse_detect(*, now: datetime | None = None, dry_run: bool = False) -> list
 
 
 # Who may move an alert where: dismissed is final.
-_FROM_STATUSES = {
+_FROM_STATUSES: dict[str, list[str]] = {
     Alert.Status.ACKNOWLEDGED: [Alert.Status.OPEN],
     Alert.Status.DISMISSED: [Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED],
 }
 
 
-def alert_update(*, alert_id: int, actor: Any, status: str, note: str = "") -> Alert:
+def alert_update(
+    *, alert_id: int, actor: ActorLike, status: str, note: str = ""
+) -> Alert:
     """Acknowledge or dismiss an alert (one conditional UPDATE), audited. The
     note is free text: an identity number or phone in it is masked, as in dispute
     claims and statements, not refused."""
@@ -348,7 +351,10 @@ def alert_update(*, alert_id: int, actor: Any, status: str, note: str = "") -> A
 
 
 def alert_read(
-    *, actor: Any, alert: Alert | None = None, filters: dict[str, str] | None = None
+    *,
+    actor: ActorLike,
+    alert: Alert | None = None,
+    filters: dict[str, str] | None = None,
 ) -> None:
     """Record that alerts were read (`alert.read`): one alert, or a listing under
     `filters` (identity-like values blanked by the caller)."""

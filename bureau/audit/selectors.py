@@ -4,7 +4,9 @@ the events and misuse alerts the API lists."""
 from __future__ import annotations
 
 from collections import Counter, deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Max, QuerySet
 from django.utils.translation import gettext as _
@@ -116,7 +118,7 @@ class _Walk:
         self.unknown: dict[int, _Ranges] = {}
         self.findings: list[Finding] = []
 
-    def event(self, row: dict) -> None:
+    def event(self, row: Mapping[str, Any]) -> None:
         sequence = row["sequence"]
         self.read += 1
         self.count += 1
@@ -130,7 +132,7 @@ class _Walk:
         self.expected_prev = row["hash"]
         self.head = (sequence, row["hash"])
 
-    def _check_hash(self, row: dict) -> None:
+    def _check_hash(self, row: Mapping[str, Any]) -> None:
         sequence, version = row["sequence"], row["chain_key_version"]
         self.versions[version] += 1
         if version == LEGACY_KEY_VERSION:
@@ -294,7 +296,7 @@ class _Walk:
                 values = {"count": ranges.total, "ranges": ranges.text()}
                 self.add(code, ranges.first, message(ranges.total) % values)
         for version, ranges in sorted(self.unknown.items()):
-            message = ngettext(
+            unknown = ngettext(
                 "%(count)s event was linked with chain key version %(version)s, "
                 "which is not configured, so it cannot be verified, at %(ranges)s",
                 "%(count)s events were linked with chain key version %(version)s, "
@@ -304,7 +306,7 @@ class _Walk:
             )
             values = {"count": ranges.total, "ranges": ranges.text()}
             self.add(
-                UNKNOWN_KEY, ranges.first, message % {**values, "version": version}
+                UNKNOWN_KEY, ranges.first, unknown % {**values, "version": version}
             )
 
 

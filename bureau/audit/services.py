@@ -8,7 +8,7 @@ import json
 import math
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, transaction
 from django.db.models import QuerySet
@@ -20,6 +20,7 @@ from bureau.audit.checkpoints import checkpoint_sign, checkpoint_store, checkpoi
 from bureau.audit.keys import chain_keys
 from bureau.audit.models import AuditEvent
 from bureau.audit.selectors import ChainReport, audit_chain_verify
+from bureau.core.actors import ActorLike, as_actor
 from bureau.core.context import client_ip_var, current_request_id
 from bureau.core.identity_shapes import contains_identity_word, redact_free_text
 from bureau.core.sql import (
@@ -99,42 +100,14 @@ def _check_details(details: dict[str, Any]) -> dict[str, Any]:
     return _as_jsonb_gives_back(json.loads(text))
 
 
-def _describe_actor(actor: Any) -> dict[str, Any]:
-    from members.models import ApiKey, User
-
-    key = getattr(actor, "api_key", None) if actor is not None else None
-    if isinstance(actor, ApiKey):
-        key = actor
-    if key is not None:
-        return {
-            "actor_type": AuditEvent.ActorType.API_KEY,
-            "actor_user_id": None,
-            "actor_key_id": key.pk,
-            "actor_label": f"key:{key.prefix}",
-            "member_id": key.member_id,
-        }
-    if isinstance(actor, User):
-        return {
-            "actor_type": AuditEvent.ActorType.USER,
-            "actor_user_id": actor.pk,
-            "actor_key_id": None,
-            "actor_label": actor.get_username(),
-            "member_id": actor.member_id,
-        }
-    if isinstance(actor, str):
-        return {
-            "actor_type": AuditEvent.ActorType.SYSTEM,
-            "actor_user_id": None,
-            "actor_key_id": None,
-            "actor_label": actor,
-            "member_id": None,
-        }
+def _describe_actor(actor: ActorLike) -> dict[str, Any]:
+    who = as_actor(actor)
     return {
-        "actor_type": AuditEvent.ActorType.ANONYMOUS,
-        "actor_user_id": None,
-        "actor_key_id": None,
-        "actor_label": "",
-        "member_id": None,
+        "actor_type": AuditEvent.ActorType(who.kind),
+        "actor_user_id": who.user_id,
+        "actor_key_id": who.key_id,
+        "actor_label": who.label,
+        "member_id": who.member_id,
     }
 
 
@@ -164,9 +137,12 @@ def _append_sql() -> tuple[str, tuple]:
         if field is not meta.auto_field and field.name not in chain_columns
     )
     quote = connection.ops.quote_name
+    # Concrete fields have a column; the stubs type it str | None.
     columns = ", ".join(
-        [quote(field.column) for field in fields] + [quote(c) for c in chain_columns]
+        [quote(cast(str, field.column)) for field in fields]
+        + [quote(c) for c in chain_columns]
     )
+    pk_column = cast(str, meta.pk.column)
     placeholders = ", ".join(["%s"] * len(fields))
     sql = f"""
         chain AS MATERIALIZED (
@@ -183,14 +159,14 @@ def _append_sql() -> tuple[str, tuple]:
                 prev_hash || %s::text || sequence::text || '}}', 'UTF8'))), 'hex')
              FROM chain)
         )
-        RETURNING {quote(meta.pk.column)}, sequence, prev_hash, hash
+        RETURNING {quote(pk_column)}, sequence, prev_hash, hash
     """  # noqa: S608 - names from the model's metadata, values bound
     return sql, fields
 
 
 def audit_record(
     *,
-    actor: Any,
+    actor: ActorLike,
     action: str,
     obj: Any = None,
     member: Any = None,
@@ -199,8 +175,9 @@ def audit_record(
     object_id: str | int | None = None,
     insert_obj: bool = False,
 ) -> AuditEvent:
-    """Append one event. `actor` is a User, an ApiKey (or a principal carrying one),
-    a string naming a system job, or None for anonymous.
+    """Append one event. `actor` is an Actor or a principal giving one (a User,
+    an ApiKey, a KeyPrincipal), a string naming a system job, or None for
+    anonymous (bureau/core/actors.py).
 
     `insert_obj`: `obj` is new; INSERT it in the same statement as its event, so
     that both are written, or neither, with no transaction block and in one round
@@ -248,9 +225,9 @@ def audit_record(
         params = pending.params + params
     else:
         sql = f"WITH {sql}"
-    event.pk, event.sequence, event.prev_hash, event.hash = fetchone_prepared(
-        sql, params
-    )
+    row = fetchone_prepared(sql, params)
+    assert row is not None  # INSERT … RETURNING gives back its row
+    event.pk, event.sequence, event.prev_hash, event.hash = row
     if pending is not None:
         pending.done()
     mark_saved(event)
@@ -258,7 +235,7 @@ def audit_record(
 
 
 def audit_trail_read(
-    *, actor: Any, events: QuerySet[AuditEvent], details: dict[str, Any]
+    *, actor: ActorLike, events: QuerySet[AuditEvent], details: dict[str, Any]
 ) -> QuerySet[AuditEvent]:
     """Reading the trail is itself audited (`audit.read`, with the filters and
     format in `details`); returns `events` as they stood when read, this read's

@@ -19,6 +19,7 @@ import re
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
 from django.urls import Resolver404, resolve
+from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
@@ -235,7 +236,7 @@ def _flatten_errors(detail, prefix: str = "") -> dict[str, list[str]]:
     return {prefix or "non_field_errors": [str(detail)]}
 
 
-def problem_body(code: str, detail: str, errors: dict | None = None) -> dict:
+def problem_body(code: str, detail: str | Promise, errors: dict | None = None) -> dict:
     return {
         "code": code,
         "detail": str(detail),
@@ -285,10 +286,11 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
             )
         else:
             body = problem_body(code, detail)
-        if getattr(exc, "auth_header", None):
-            headers["WWW-Authenticate"] = exc.auth_header
-        if getattr(exc, "wait", None):
-            headers["Retry-After"] = str(math.ceil(exc.wait))
+        # NotAuthenticated and Throttled carry these; APIException does not.
+        if auth_header := getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = auth_header
+        if wait := getattr(exc, "wait", None):
+            headers["Retry-After"] = str(math.ceil(wait))
     else:
         logger.exception("unhandled error in API view", exc_info=exc)
         status, code = 500, "server_error"

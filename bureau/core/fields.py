@@ -3,6 +3,7 @@ schema says and refuse the rest, where DRF's defaults are more lenient."""
 
 from __future__ import annotations
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -31,7 +32,7 @@ class FormInput(serializers.Serializer):
         "repeated": _("Give this field once."),
     }
 
-    def _form_error(self, field, values: list) -> str | None:
+    def _form_error(self, field, values: list) -> str | Promise | None:
         if len(values) > 1 and not isinstance(field, serializers.ListField):
             return self.error_messages["repeated"]
         if "" in values and not getattr(field, "allow_blank", False):

@@ -213,6 +213,7 @@ def _spans(
         # its edges see what they would in the whole text.
         for match in _NUMBERS.finditer(folded, cluster.start(), cluster.end()):
             kind = match.lastgroup
+            assert kind is not None  # every alternative of _NUMBERS is named
             start, end = match.span(kind)
             if word and not is_word(start, end):
                 continue

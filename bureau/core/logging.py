@@ -71,7 +71,7 @@ def install_log_record_factory() -> None:
         mask_record(record)
         return record
 
-    factory._bureau_record_factory = True
+    factory._bureau_record_factory = True  # type: ignore[attr-defined]  # a marker
     logging.setLogRecordFactory(factory)
 
 
@@ -98,7 +98,8 @@ class KeyValueFormatter(logging.Formatter):
         extra = getattr(record, "kv", None)
         if extra:
             parts.extend(f"{key}={_quote(value)}" for key, value in extra.items())
-        if record.exc_info or record.exc_text:
-            exc = record.exc_text or self.formatException(record.exc_info)
-            parts.append(f"exc={_quote(exc)}")
+        if record.exc_text:
+            parts.append(f"exc={_quote(record.exc_text)}")
+        elif record.exc_info:
+            parts.append(f"exc={_quote(self.formatException(record.exc_info))}")
         return " ".join(parts)

@@ -8,12 +8,15 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.cache import cache
 from django.utils.translation import gettext
 
 from bureau.core.errors import RateLimited
+
+if TYPE_CHECKING:
+    from bureau.core.cache import BureauRedisCache
 
 _PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
@@ -48,7 +51,11 @@ def rate_limit_count(
     `read` (None where missing), in one Redis round trip."""
     limit, period = parse_rate(rate)
     window = int(time.time() // period)
-    count, values = cache.count_and_get(f"ratelimit:{key}:{window}", period + 1, read)
+    # settings.CACHES names BureauRedisCache, which adds count_and_get.
+    redis_cache = cast("BureauRedisCache", cache)
+    count, values = redis_cache.count_and_get(
+        f"ratelimit:{key}:{window}", period + 1, read
+    )
     return RateCount(rate=rate, count=count, limit=limit, period=period), values
 
 

@@ -140,7 +140,7 @@ class Account:
                 return {"status": status, "days": days, "balance": balance,
                         "overdue": owed}  # fmt: skip
             settled = episode.outcome == "settle" and episode.end is not None
-            if settled and day >= episode.end:
+            if settled and episode.end is not None and day >= episode.end:
                 return {"status": "settled", "days": 0, "balance": 0, "overdue": 0}
         return {"status": "current", "days": 0, "balance": self._balance(day),
                 "overdue": 0}  # fmt: skip

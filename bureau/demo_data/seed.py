@@ -25,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.utils import timezone
@@ -162,9 +163,9 @@ class HistorySeeder:
             events.append((when, len(events), action))
 
         for upload in self.plan.uploads:
-            add(upload.at, lambda u=upload: self._upload(u))
+            add(upload.at, partial(self._upload, upload))
         for query in self.plan.queries:
-            add(query.at, lambda q=query: self._query(q))
+            add(query.at, partial(self._query, query))
         for when, action in self._story():
             add(when, action)
         for when, _, action in sorted(events, key=lambda e: (e[0], e[1])):
@@ -194,7 +195,9 @@ class HistorySeeder:
         )
         # What the ingest and aggregate tasks do, a little later, on this clock.
         with self.clock.at(upload.at + timedelta(seconds=40)):
-            batch = batch_ingest(batch_id=batch.pk)
+            ingested = batch_ingest(batch_id=batch.pk)
+            assert ingested is not None  # a batch just uploaded is ingested
+            batch = ingested
             batch_file_delete(batch_id=batch.pk)
             member_contribution_changed(member_id=batch.member_id)
         with self.clock.at(upload.at + timedelta(seconds=70)):
@@ -303,6 +306,7 @@ class HistorySeeder:
 
     def _correct(self, account: Account, as_of: date) -> None:
         state = account.state(as_of.toordinal())
+        assert state is not None  # the story picks accounts open on the day
         dispute_answer(
             dispute=self._open_dispute(account),
             outcome="corrected",
@@ -328,8 +332,10 @@ class HistorySeeder:
         )
 
     def _statement(self, person: Person, number: int) -> None:
+        subject = subject_of(person)
+        assert subject is not None  # the person's records are seeded by now
         statement_add(
-            subject=subject_of(person),
+            subject=subject,
             text=STATEMENTS[number],
             actor=self._compliance(),
         )

@@ -18,7 +18,7 @@ from bureau.records.models import (
 
 class BatchErrorInline(admin.TabularInline):
     model = BatchError
-    fields = ["row", "column", "code", "message", "value"]
+    fields = ("row", "column", "code", "message", "value")
     readonly_fields = fields
     extra = 0
     max_num = 0

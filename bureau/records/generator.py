@@ -40,7 +40,12 @@ __all__ = (
     "write_member_files",
 )
 
-DEFECT_CODES = (e.REQUIRED, e.INVALID_FORMAT, e.INVALID_CHECKSUM, e.INVALID_CHOICE)
+DEFECT_CODES: tuple[str, ...] = (
+    e.REQUIRED,
+    e.INVALID_FORMAT,
+    e.INVALID_CHECKSUM,
+    e.INVALID_CHOICE,
+)
 DEFECT_CODES += (e.OUT_OF_RANGE, e.INCONSISTENT, e.FUTURE_DATE, e.TOO_OLD)
 
 Row = dict[str, str]

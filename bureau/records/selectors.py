@@ -8,6 +8,7 @@ aggregation, disputes, retention: bureau/records/services/aggregate.py)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -141,7 +142,7 @@ def member_contributed_recently(
     from django.utils import timezone
 
     last = member_last_contribution(member=member, cached=cached)
-    return last is not None and last >= timezone.now() - timezone.timedelta(days=days)
+    return last is not None and last >= timezone.now() - timedelta(days=days)
 
 
 def batch_subject_ids(*, batch_id: int) -> Iterator[int]:

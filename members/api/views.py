@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -17,7 +19,7 @@ from members.api.serializers import (
     MemberStaffOutput,
     MemberStatusInput,
 )
-from members.models import Member
+from members.models import ApiKey, Member
 from members.permissions import actor_member
 from members.selectors import api_keys_of_member, member_usage, members_list
 from members.services import (
@@ -55,12 +57,18 @@ class MemberListView(GenericAPIView):
         return self.get_paginated_response(MemberStaffOutput(page, many=True).data)
 
 
+def _created(key: ApiKey, full_key: str) -> dict:
+    """ApiKeyCreatedOutput's body: the key's fields and its full text, which is in
+    no column and shown this once."""
+    return {**ApiKeyOutput(key).data, "key": full_key}
+
+
 class _MemberStatusView(APIView):
     permission_classes = [RoleOrScope]
     # Suspensions are compliance decisions; bureau admins may act too.
     roles = {"POST": DECISION_ROLES}
     no_key_reason = "Suspensions are compliance decisions made by people."
-    service = None
+    service: Callable[..., Member]  # member_suspend or member_reinstate
 
     @extend_schema(request=MemberStatusInput, responses=MemberStaffOutput)
     def post(self, request, code: str):
@@ -122,8 +130,7 @@ class ApiKeyListCreateView(GenericAPIView):
         key, full_key = api_key_create(
             member=actor_member(request), actor=request.user, **data.validated_data
         )
-        key.key = full_key
-        return Response(ApiKeyCreatedOutput(key).data, status=status.HTTP_201_CREATED)
+        return Response(_created(key, full_key), status=status.HTTP_201_CREATED)
 
 
 class ApiKeyDetailView(APIView):
@@ -162,5 +169,4 @@ class ApiKeyRotateView(APIView):
             api_keys_of_member(member=actor_member(request)), pk=key_id
         )
         new, full_key = api_key_rotate(key=key, actor=request.user)
-        new.key = full_key
-        return Response(ApiKeyCreatedOutput(new).data, status=status.HTTP_201_CREATED)
+        return Response(_created(new, full_key), status=status.HTTP_201_CREATED)

@@ -3,11 +3,13 @@ built by `reports.services.report.build_report`. A test validates real answers
 (a member's and bureau staff's) against this schema, so the two cannot drift
 unnoticed."""
 
+from typing import Any
+
 from rest_framework import serializers
 
 from bureau.records.history import GRID_MONTHS
 
-_AMOUNT = {"max_digits": 18, "decimal_places": 2}
+_AMOUNT: dict[str, Any] = {"max_digits": 18, "decimal_places": 2}
 
 
 class ReportSubject(serializers.Serializer):

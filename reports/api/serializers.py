@@ -51,6 +51,6 @@ class InquiryOutput(serializers.ModelSerializer):
         ]
 
     def get_asked_by(self, inquiry: Inquiry) -> str:
-        if inquiry.api_key_id:
+        if inquiry.api_key is not None:
             return f"key:{inquiry.api_key.prefix}"
-        return inquiry.user.get_username() if inquiry.user_id else ""
+        return inquiry.user.get_username() if inquiry.user is not None else ""

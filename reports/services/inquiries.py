@@ -19,8 +19,8 @@ from reports.models import Inquiry
 def _rehash_sql() -> str:
     quote = connection.ops.quote_name
     meta = Inquiry._meta
-    id_type = quote(meta.get_field("id_type").column)
-    id_hash = quote(meta.get_field("id_hash").column)
+    id_type = quote(str(meta.get_field("id_type").column))
+    id_hash = quote(str(meta.get_field("id_hash").column))
     # Names from the model's metadata, values bound: no input reaches the text.
     return f"""
         UPDATE {quote(meta.db_table)} i

@@ -12,7 +12,6 @@ import hmac
 import unicodedata
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext, gettext_lazy
@@ -28,7 +27,7 @@ from bureau.records.selectors import (
     member_contributed_recently,
 )
 from members.models import Member
-from members.principals import actor_user_and_key
+from members.principals import KeyPrincipal, Principal, actor_user_and_key
 from reports.models import Inquiry
 from reports.selectors import (
     ReportData,
@@ -76,7 +75,9 @@ def identity_message(exc: identity.IdentityError) -> str:
     return gettext(exc.message)
 
 
-def _check_request(data: QueryInput, *, actor: Any) -> tuple[str, str, RequestTerms]:
+def _check_request(
+    data: QueryInput, *, actor: Principal
+) -> tuple[str, str, RequestTerms]:
     errors: dict[str, list[str]] = {}
     name = normalise_name(data.name or "")
     if not name or len(name) > 100:
@@ -96,15 +97,14 @@ def _check_request(data: QueryInput, *, actor: Any) -> tuple[str, str, RequestTe
     return normalized, name, terms
 
 
-def _rate_counter(actor: Any) -> tuple[str, str]:
-    key = getattr(actor, "api_key", None)
-    if key is not None:
-        return f"query:key:{key.pk}", settings.BUREAU_QUERY_RATE_PER_KEY
+def _rate_counter(actor: Principal) -> tuple[str, str]:
+    if isinstance(actor, KeyPrincipal):
+        return f"query:key:{actor.api_key.pk}", settings.BUREAU_QUERY_RATE_PER_KEY
     return f"query:user:{actor.pk}", settings.BUREAU_QUERY_RATE_PER_USER
 
 
 def admit_request(
-    data: QueryInput, *, actor: Any, member: Member | None
+    data: QueryInput, *, actor: Principal, member: Member | None
 ) -> tuple[str, str, RequestTerms]:
     """The checks every look-up of one person passes (queries, watches): request,
     give-to-get, rate limit. Returns the normalised number and name, and the
@@ -160,7 +160,7 @@ def find_subject_report(
 
 
 def query_run(
-    *, actor: Any, member: Member | None, data: QueryInput
+    *, actor: Principal, member: Member | None, data: QueryInput
 ) -> tuple[Inquiry, dict | None]:
     """Answer a query. Returns the inquiry and the report (None for a miss)."""
     normalized, name, terms = admit_request(data, actor=actor, member=member)
@@ -212,7 +212,7 @@ def query_run(
     return inquiry, report
 
 
-def query_answer(*, actor: Any, member: Member | None, data: QueryInput) -> dict:
+def query_answer(*, actor: Principal, member: Member | None, data: QueryInput) -> dict:
     """query_run for the API: a miss is a 404 (after the inquiry is recorded)."""
     _, report = query_run(actor=actor, member=member, data=data)
     if report is None:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from bureau.audit.services import audit_record
+from bureau.core.actors import ActorLike
 from bureau.core.errors import NotFound, ValidationFailed
 from bureau.records.history import GRID_MONTHS, month_start
 from bureau.records.models import Dispute, Profile, Subject
@@ -60,10 +61,8 @@ def _profile(stored: dict | None, *, subject: Subject, has_records: bool) -> dic
         if profile is not None:
             stored = {name: getattr(profile, name) for name in PROFILE_FIELDS}
     if stored is None:
-        return {
-            name: _json(Profile._meta.get_field(name).get_default())
-            for name in PROFILE_FIELDS
-        }
+        fields = {field.name: field for field in Profile._meta.concrete_fields}
+        return {name: _json(fields[name].get_default()) for name in PROFILE_FIELDS}
     return {name: _json(stored[name]) for name in PROFILE_FIELDS}
 
 
@@ -192,7 +191,7 @@ WEB_FORMAT = "web"
 
 def report_read(
     *,
-    actor: Any,
+    actor: ActorLike,
     member: Member | None,
     inquiry_id: Any,
     fmt: str,

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import IO, Any, BinaryIO
+from typing import IO, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -24,9 +24,11 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from bureau.audit.services import audit_record, redact_identity
+from bureau.core.actors import ActorLike
 from bureau.core.errors import Forbidden
 from bureau.records import identity, identity_keys
 from bureau.records.fileformat import FileRejected, RowStream, open_rows
+from bureau.records.fileformat.reader import ByteSource
 from bureau.records.intake import FileKind, file_accept, file_receive
 from bureau.records.models import Subject
 from bureau.records.selectors import member_contributed_recently, profiles_computed
@@ -63,7 +65,7 @@ class _ChunkAlreadyDone(Exception):
 # -- reading the file --------------------------------------------------------------
 
 
-def _open_rows(fileobj: BinaryIO, *, fmt: str) -> RowStream:
+def _open_rows(fileobj: ByteSource, *, fmt: str) -> RowStream:
     """The furnishing-file reader (gzip, utf-8/gbk detected, bad lines reported)
     with the screening header: exactly id_type, id_number and name."""
     return open_rows(fileobj, fmt=fmt, columns=COLUMNS, required=COLUMNS)
@@ -74,7 +76,7 @@ def _open_rows(fileobj: BinaryIO, *, fmt: str) -> RowStream:
 
 def screening_create(
     *,
-    actor: Any,
+    actor: ActorLike,
     member: Member | None,
     handle: IO[bytes],
     filename: str,
@@ -405,7 +407,7 @@ def screening_run(*, screening_id: int) -> Screening | None:
 
 
 def screening_results_read(
-    *, actor: Any, screening: Screening, fmt: str
+    *, actor: ActorLike, screening: Screening, fmt: str
 ) -> QuerySet[ScreeningResult]:
     """A screening's results in file order; reading them is audited
     (`screening.results_view`, with the format)."""

@@ -10,12 +10,12 @@ an audit event, like any query.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from bureau.audit.services import audit_record
+from bureau.core.actors import ActorLike
 from bureau.core.context import current_request_id
 from bureau.records.models import Subject
 from bureau.records.services.disputes import require_compliance
@@ -46,10 +46,10 @@ def _inquiry_log(subject: Subject, *, exclude_id) -> list[dict]:
     ]
 
 
-def self_report_produce(*, subject: Subject, actor: Any) -> dict:
+def self_report_produce(*, subject: Subject, actor: ActorLike) -> dict:
     """Produce the subject's self-report (compliance); returns it as recorded on
     the inquiry."""
-    require_compliance(actor)
+    officer = require_compliance(actor)
     inquiry_id = uuid.uuid4()
     with transaction.atomic():
         # Serialises self-reports of one subject: the count below stays exact.
@@ -83,7 +83,7 @@ def self_report_produce(*, subject: Subject, actor: Any) -> dict:
         inquiry = Inquiry.objects.create(
             id=inquiry_id,
             member=None,
-            user=actor,
+            user=officer,
             subject=subject,
             id_type=subject.id_type,
             id_hash=subject.id_hash,

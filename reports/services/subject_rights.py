@@ -5,9 +5,9 @@ read, audit what was shown."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from bureau.audit.services import audit_record
+from bureau.core.actors import ActorLike
 from bureau.records.models import Subject
 from bureau.records.services.subject_rights import Paginate
 from reports.models import Inquiry
@@ -15,7 +15,7 @@ from reports.selectors import inquiries_about
 
 
 def subject_inquiries_list(
-    *, actor: Any, subject: Subject, paginate: Paginate[Inquiry]
+    *, actor: ActorLike, subject: Subject, paginate: Paginate[Inquiry]
 ) -> Sequence[Inquiry]:
     """A page of every inquiry about the subject (hits, and misses for the same
     number), newest first, members named, audited (`subject.inquiries_view`)."""
@@ -24,7 +24,7 @@ def subject_inquiries_list(
         .select_related("member", "user", "api_key")
         .order_by("-created_at")
     )
-    page = paginate(inquiries)
+    page = paginate(inquiries) or []
     audit_record(
         actor=actor,
         action="subject.inquiries_view",

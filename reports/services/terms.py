@@ -15,11 +15,11 @@ consent reference always.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.utils.translation import gettext
 
 from bureau.audit.services import IDENTITY_REFUSED
+from bureau.core.actors import ActorLike
 from bureau.core.errors import ValidationFailed
 from bureau.core.roles import Role
 from bureau.records import identity
@@ -43,11 +43,11 @@ class RequestTerms:
     consent_reference: str
 
 
-def _is_compliance(actor: Any) -> bool:
+def _is_compliance(actor: ActorLike) -> bool:
     return getattr(actor, "role", "") == Role.COMPLIANCE
 
 
-def purposes_allowed(*, actor: Any) -> list[str]:
+def purposes_allowed(*, actor: ActorLike) -> list[str]:
     """The purposes `actor` may state for a look-up of one person, in Purpose
     order (the web form offers these)."""
     return list(Purpose.values) if _is_compliance(actor) else MEMBER_PURPOSES
@@ -57,7 +57,7 @@ def _one_of(purposes: list[str]) -> str:
     return gettext("Must be one of: %(choices)s.") % {"choices": ", ".join(purposes)}
 
 
-def _purpose_errors(purpose: str, *, actor: Any, bulk: bool) -> list[str]:
+def _purpose_errors(purpose: str, *, actor: ActorLike, bulk: bool) -> list[str]:
     if bulk:
         return [] if purpose in MEMBER_PURPOSES else [_one_of(MEMBER_PURPOSES)]
     errors = [] if purpose in Purpose.values else [_one_of(Purpose.values)]
@@ -66,7 +66,7 @@ def _purpose_errors(purpose: str, *, actor: Any, bulk: bool) -> list[str]:
     return errors
 
 
-def _consent_error(consent: str, *, purpose: str, actor: Any, bulk: bool) -> str:
+def _consent_error(consent: str, *, purpose: str, actor: ActorLike, bulk: bool) -> str:
     if not consent:
         if bulk:
             return gettext(_MSG_CONSENT_TO_SCREEN)
@@ -84,7 +84,7 @@ def terms_check(
     *,
     purpose: str,
     consent_reference: str | None,
-    actor: Any,
+    actor: ActorLike,
     bulk: bool = False,
     errors: dict[str, list[str]] | None = None,
 ) -> RequestTerms:

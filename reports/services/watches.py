@@ -24,11 +24,12 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from bureau.audit.services import audit_record
+from bureau.core.actors import ActorLike
 from bureau.core.errors import Conflict, Forbidden, NotFound
 from bureau.records.models import Subject
 from bureau.records.selectors import profile_of
 from members.models import Member
-from members.principals import actor_user_and_key
+from members.principals import Principal, actor_user_and_key
 from reports.models import Purpose, Watch, WebhookEvent
 from reports.services.query import QueryInput, admit_request, find_subject
 from reports.services.webhooks import events_queue
@@ -116,7 +117,7 @@ def _current_snapshot(subject: Subject) -> dict[str, Any]:
     return snapshot_of(values)
 
 
-def watch_create(*, actor: Any, member: Member | None, data: WatchInput) -> Watch:
+def watch_create(*, actor: Principal, member: Member | None, data: WatchInput) -> Watch:
     """Watch a person on file; a miss raises NotFound exactly like a query's."""
     if member is None:
         raise Forbidden(gettext("Only member platforms watch persons."))
@@ -168,7 +169,7 @@ def watch_create(*, actor: Any, member: Member | None, data: WatchInput) -> Watc
     return watch
 
 
-def watch_delete(*, actor: Any, watch: Watch) -> None:
+def watch_delete(*, actor: ActorLike, watch: Watch) -> None:
     """Stop watching (soft delete: the row stays for the audit trail)."""
     with transaction.atomic():
         stopped = Watch.objects.filter(pk=watch.pk, deleted_at__isnull=True).update(

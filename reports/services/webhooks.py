@@ -46,6 +46,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from bureau.audit.services import IDENTITY_REFUSED, audit_record, contains_identity
+from bureau.core.actors import ActorLike
 from bureau.core.errors import Conflict, Forbidden, ValidationFailed
 from bureau.records.models import Batch
 from members.models import Member
@@ -129,7 +130,8 @@ def _destination_problem(url: str) -> str:
         infos = socket.getaddrinfo(parts.hostname, parts.port or None)
     except OSError as exc:
         return f"name resolution failed: {exc}"
-    if any(_private(info[4][0]) for info in infos):
+    # An address is text (the stubs allow an int for AF_UNSPEC families).
+    if any(_private(str(info[4][0])) for info in infos):
         return "destination resolves to a private address"
     return ""
 
@@ -153,7 +155,7 @@ def _check_events(events: list[str]) -> list[str]:
 
 
 def webhook_create(
-    *, actor: Any, member: Member | None, url: str, events: list[str]
+    *, actor: ActorLike, member: Member | None, url: str, events: list[str]
 ) -> tuple[Webhook, str]:
     """Register an endpoint; returns it with its secret (shown this once only)."""
     if member is None:
@@ -199,7 +201,7 @@ def webhook_create(
     return webhook, secret
 
 
-def webhook_delete(*, actor: Any, webhook: Webhook) -> None:
+def webhook_delete(*, actor: ActorLike, webhook: Webhook) -> None:
     """Deactivate: no new deliveries; pending ones fail on their next attempt."""
     with transaction.atomic():
         if Webhook.objects.filter(pk=webhook.pk, active=True).update(active=False):
@@ -232,7 +234,7 @@ def events_queue(
         events__contains=[event],
     ).values_list("pk", "member_id"):
         hooks[member_id].append(pk)
-    deliveries = []
+    deliveries: list[WebhookDelivery] = []
     for member_id, data, key in items:
         envelope = {
             "id": str(uuid.uuid4()),

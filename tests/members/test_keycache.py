@@ -137,3 +137,17 @@ def test_local_copy_when_handed_out_twice_shares_no_lists(acme, settings):
     first, second = keycache.get_key(key.prefix), keycache.get_key(key.prefix)
     first.scopes.append("admin")
     assert "admin" not in second.scopes
+
+
+def test_key_when_read_from_database_is_not_touch_claimed(acme):
+    key, _ = issue_key(acme)
+    found = keycache.lookup_key(key.prefix)
+    assert (found.key.pk, found.touch_claimed) == (key.pk, False)
+
+
+def test_key_when_touch_claimed_lately_says_so_from_redis(acme, settings):
+    settings.BUREAU_API_KEY_LOCAL_SECONDS = 0  # Redis, not this process's copy
+    key, _ = issue_key(acme)
+    keycache.lookup_key(key.prefix)  # the entry is in Redis now
+    assert keycache.claim_touch(key)
+    assert keycache.lookup_key(key.prefix).touch_claimed

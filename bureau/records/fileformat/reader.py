@@ -17,7 +17,7 @@ import posixpath
 import re
 import zlib
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from bureau.records.fileformat import messages as M
 from bureau.records.fileformat.errors import (
@@ -28,6 +28,14 @@ from bureau.records.fileformat.errors import (
     RowError,
 )
 from bureau.records.identity import mask_value_for_column, normalize_text
+
+
+class ByteSource(Protocol):
+    """What the reader needs of the caller's file: bytes by the block. An open
+    file, an upload and a stored FieldFile all serve."""
+
+    def read(self, size: int = ..., /) -> bytes: ...
+
 
 __all__ = (
     "COLUMNS",
@@ -175,7 +183,7 @@ def _sniff(head: bytes) -> str:
 
 
 def open_rows(
-    fileobj: BinaryIO,
+    fileobj: ByteSource,
     *,
     fmt: str,
     encoding: str | None = None,
@@ -206,7 +214,7 @@ def open_rows(
     )
 
 
-def _binary_of(fileobj: BinaryIO, *, digest: bool = False):
+def _binary_of(fileobj: ByteSource, *, digest: bool = False):
     """(counter, binary): the caller's bytes counted, decompressed when gzip."""
     counter = _CountingReader(fileobj, digest=digest)
     buffered = io.BufferedReader(counter, _BLOCK)
@@ -267,7 +275,7 @@ def _undecodable(codec: str):
 
 
 def verify_file(
-    fileobj: BinaryIO,
+    fileobj: ByteSource,
     *,
     fmt: str,
     encoding: str | None,
@@ -355,7 +363,7 @@ class _CountingReader(io.RawIOBase):
     """Counts (and may digest) the bytes taken from the caller's file; never
     closes it."""
 
-    def __init__(self, raw: BinaryIO, *, digest: bool = False) -> None:
+    def __init__(self, raw: ByteSource, *, digest: bool = False) -> None:
         self._raw = raw
         self.bytes_read = 0
         self.sha256 = hashlib.sha256() if digest else None

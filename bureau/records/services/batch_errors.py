@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import QuerySet
 
 from bureau.audit.services import audit_record
+from bureau.core.actors import ActorLike
 from bureau.records.models import Batch
 from bureau.records.selectors import batch_errors
 
@@ -15,7 +14,11 @@ ERRORS_CSV_COLUMNS = ("row", "column", "code", "message", "value")
 
 
 def batch_errors_export(
-    *, actor: Any, batch: Batch, code: str | None = None, column: str | None = None
+    *,
+    actor: ActorLike,
+    batch: Batch,
+    code: str | None = None,
+    column: str | None = None,
 ) -> QuerySet:
     """The batch's rejected rows under the filters, as ERRORS_CSV_COLUMNS tuples
     (messages stored in English: the caller localises them); the download is

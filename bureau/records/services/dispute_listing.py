@@ -7,9 +7,9 @@ Listing disputes shows the subjects' claims, so every listing is an audit event
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from bureau.audit.services import audit_record
+from bureau.core.actors import ActorLike
 from bureau.records.models import Dispute
 from bureau.records.selectors import disputes_closed, disputes_visible_to
 from members.models import Member
@@ -22,7 +22,7 @@ class FurnisherDisputes:
 
 
 def furnisher_disputes_read(
-    *, actor: Any, member: Member, closed_limit: int
+    *, actor: ActorLike, member: Member, closed_limit: int
 ) -> FurnisherDisputes:
     """The member's open disputes and its latest closed ones; audited."""
     listing = FurnisherDisputes(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, transaction
 from django.db.models import DateField, F, Value
@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bureau.audit.services import audit_record
+from bureau.core.actors import ActorLike
 from bureau.core.errors import Conflict, Forbidden, ValidationFailed
 from bureau.records.fileformat import RowValidator
 from bureau.records.fileformat.validation import REAGING, REPORTED_FIELDS
@@ -30,10 +31,12 @@ from bureau.records.services.aggregate import profiles_refresh_and_alert
 from bureau.records.services.ingest import row_hash
 from bureau.records.services.merge import seq_after_batch
 from bureau.records.services.upload import member_upload_lock
-from members.models import Role
+from members.models import ApiKey, Role, User
+from members.principals import actor_user_and_key
 
-CLAIM_MAX = Dispute._meta.get_field("claim").max_length
-NOTE_MAX = Dispute._meta.get_field("answer_note").max_length
+# CharFields of the model: their max_length is set (the stubs say int | None).
+CLAIM_MAX = cast(int, Dispute._meta.get_field("claim").max_length)
+NOTE_MAX = cast(int, Dispute._meta.get_field("answer_note").max_length)
 SYSTEM_ACTOR = "system:disputes"
 
 # What a correction may change: the reported values. The key (member, account,
@@ -44,13 +47,17 @@ CORRECTABLE = (*REPORTED_FIELDS, "payment_history")
 _KEY_STAND_IN = {"id_type": "other", "id_number": "on-file"}
 
 
-def _role(actor: Any) -> str:
+def _role(actor: ActorLike) -> str:
     return getattr(actor, "role", "") or ""
 
 
-def require_compliance(actor: Any) -> None:
-    if not (_role(actor) == Role.COMPLIANCE or getattr(actor, "is_superuser", False)):
-        raise Forbidden(_("Only compliance staff may do this."))
+def require_compliance(actor: ActorLike) -> User:
+    """The compliance officer (or superuser) acting; Forbidden for anyone else."""
+    if isinstance(actor, User) and (
+        actor.role == Role.COMPLIANCE or actor.is_superuser
+    ):
+        return actor
+    raise Forbidden(_("Only compliance staff may do this."))
 
 
 # Disputes due within this many days are flagged (furnisher page, dashboard).
@@ -69,9 +76,9 @@ def days_left(dispute: Dispute, *, now: datetime | None = None) -> int | None:
     return days_until(dispute.due_at, now or timezone.now())
 
 
-def dispute_open(*, record: Record, claim: str, actor: Any) -> Dispute:
+def dispute_open(*, record: Record, claim: str, actor: ActorLike) -> Dispute:
     """Open a dispute on a record (compliance). One open dispute per record."""
-    require_compliance(actor)
+    officer = require_compliance(actor)
     claim = (claim or "").strip()
     if not claim:
         raise ValidationFailed(
@@ -94,7 +101,7 @@ def dispute_open(*, record: Record, claim: str, actor: Any) -> Dispute:
             subject_id=record.subject_id,
             member_id=record.member_id,
             claim=claim,
-            opened_by=actor,
+            opened_by=officer,
             opened_at=now,
             due_at=now + timedelta(days=Dispute.ANSWER_DAYS),
         )
@@ -114,19 +121,19 @@ def dispute_open(*, record: Record, claim: str, actor: Any) -> Dispute:
 
 @dataclass(frozen=True)
 class _Answerer:
-    user: Any
-    key: Any
+    user: User | None
+    key: ApiKey | None
     member_id: int | None
 
 
-def _answerer(actor: Any) -> _Answerer:
-    key = getattr(actor, "api_key", None)
+def _answerer(actor: ActorLike) -> _Answerer:
+    user, key = actor_user_and_key(actor)
     if key is not None:
         return _Answerer(user=None, key=key, member_id=key.member_id)
-    return _Answerer(user=actor, key=None, member_id=getattr(actor, "member_id", None))
+    return _Answerer(user=user, key=None, member_id=getattr(actor, "member_id", None))
 
 
-def _check_furnisher(dispute: Dispute, actor: Any, who: _Answerer) -> None:
+def _check_furnisher(dispute: Dispute, actor: ActorLike, who: _Answerer) -> None:
     if who.member_id is None or who.member_id != dispute.member_id:
         raise Forbidden(_("Only the member that furnished the record may answer."))
     if who.key is not None:
@@ -291,7 +298,7 @@ def dispute_answer(
     outcome: str,
     values: dict[str, Any] | None = None,
     note: str = "",
-    actor: Any,
+    actor: ActorLike,
 ) -> Dispute:
     """The furnisher answers: `corrected` (with the new values, validated like an
     upload row) or `confirmed`. Either lifts a suppression; the profile is
@@ -304,8 +311,7 @@ def dispute_answer(
         )
     note = mask_free_text(note)
     if outcome == Dispute.Status.WITHDRAWN:
-        require_compliance(actor)
-        who = _Answerer(user=actor, key=None, member_id=None)
+        who = _Answerer(user=require_compliance(actor), key=None, member_id=None)
     elif outcome in Dispute.ANSWERED_STATUSES:
         who = _answerer(actor)
         _check_furnisher(dispute, actor, who)
@@ -334,7 +340,8 @@ def dispute_answer(
         was_suppressed = record.suppressed
         changed: list[str] = []
         if outcome == Dispute.Status.CORRECTED:
-            changed = _apply_correction(record, _validated(record, values))
+            # No values (left out) corrects nothing, as empty ones do.
+            changed = _apply_correction(record, _validated(record, values or {}))
         elif was_suppressed:
             Record.objects.filter(pk=record.pk).update(suppressed=False)
         now = timezone.now()

@@ -71,7 +71,7 @@ class BatchStopped(Exception):
 @dataclass
 class Chunk:
     index: int
-    rows: list[tuple] = field(default_factory=list)
+    rows: list[str] = field(default_factory=list)  # COPY lines (merge.copy_line)
     errors: list[RowError] = field(default_factory=list)
     rejected_rows: int = 0
     source_rows: int = 0

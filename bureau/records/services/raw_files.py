@@ -63,7 +63,7 @@ def keep_until_cutoff(now: datetime | None = None) -> datetime:
 
 def _due(kind: RawFileKind, *, now: datetime | None) -> models.QuerySet:
     return (
-        kind.model.objects.filter(
+        kind.model._default_manager.filter(
             status__in=kind.final_statuses,
             finished_at__lte=keep_until_cutoff(now),
         )
@@ -82,7 +82,7 @@ def raw_file_delete(kind: RawFileKind, *, pk: int, now: datetime | None = None) 
     name = row.file.name
     default_storage.delete(name)  # no error when it is gone already
     with transaction.atomic():
-        emptied = kind.model.objects.filter(
+        emptied = kind.model._default_manager.filter(
             pk=pk, file=name, status__in=kind.final_statuses
         ).update(file="")
         if emptied:

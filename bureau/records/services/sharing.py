@@ -8,12 +8,11 @@ role. The grant is a django-guardian object permission.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from bureau.audit.services import audit_record, redact_identity
+from bureau.core.actors import ActorLike
 from bureau.core.errors import ValidationFailed
 from bureau.records.models import Batch
 from members.models import Role, User
@@ -22,7 +21,7 @@ from members.object_permissions import grant_object_permissions
 SHARE_PERMISSION = "records.view_batch"
 
 
-def batch_share(*, batch: Batch, user: User, actor: Any) -> None:
+def batch_share(*, batch: Batch, user: User, actor: ActorLike) -> None:
     """Let `user` (an active analyst of the batch's member) read `batch`."""
     if user.member_id is None or user.member_id != batch.member_id:
         raise ValidationFailed(

@@ -3,23 +3,22 @@ added through compliance staff."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from bureau.audit.services import audit_record
+from bureau.core.actors import ActorLike
 from bureau.core.errors import ValidationFailed
 from bureau.records.identity import mask_free_text
 from bureau.records.models import Subject, SubjectStatement
 from bureau.records.services.disputes import require_compliance
 
 
-def statement_add(*, subject: Subject, text: str, actor: Any) -> SubjectStatement:
+def statement_add(*, subject: Subject, text: str, actor: ActorLike) -> SubjectStatement:
     """Add a statement to a subject's file (compliance). The text is the subject's:
     it is kept as given (trimmed) but for identity numbers and phones, stored
     masked, and never copied into the audit trail."""
-    require_compliance(actor)
+    officer = require_compliance(actor)
     text = (text or "").strip()
     limit = SubjectStatement.MAX_LENGTH
     if not text:
@@ -41,7 +40,7 @@ def statement_add(*, subject: Subject, text: str, actor: Any) -> SubjectStatemen
     text = mask_free_text(text)
     with transaction.atomic():
         statement = SubjectStatement.objects.create(
-            subject=subject, text=text, added_by=actor
+            subject=subject, text=text, added_by=officer
         )
         audit_record(
             actor=actor,

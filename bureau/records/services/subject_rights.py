@@ -9,12 +9,13 @@ the view's paginator and audits the page it returns.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from bureau.audit.services import audit_record
+from bureau.core.actors import ActorLike
 from bureau.core.errors import NotFound, ValidationFailed
 from bureau.records.models import Dispute, Record, Subject, SubjectStatement
 from bureau.records.selectors import disputes_visible_to
@@ -22,13 +23,14 @@ from bureau.records.services.disputes import dispute_open
 from members.models import Member
 
 T = TypeVar("T")
-# The view's paginator (DRF's `paginate_queryset`): the rows of the asked page.
-Paginate = Callable[[QuerySet[T]], Sequence[T]]
+# The view's paginator (DRF's `paginate_queryset`): the rows of the asked page
+# (None when the view paginates nothing, read as no rows).
+Paginate = Callable[[QuerySet[T]], Sequence[T] | None]
 
 
 def disputes_list(
     *,
-    actor: Any,
+    actor: ActorLike,
     member: Member | None,
     status: str | None,
     paginate: Paginate[Dispute],
@@ -38,7 +40,7 @@ def disputes_list(
     for: what it must act on; bureau staff see all, or those in `status`."""
     if member is not None:
         status = Dispute.Status.OPEN
-    page = paginate(disputes_visible_to(member=member, status=status))
+    page = paginate(disputes_visible_to(member=member, status=status)) or []
     audit_record(
         actor=actor,
         action="dispute.list",
@@ -58,7 +60,9 @@ def dispute_get(*, member: Member | None, dispute_id: int) -> Dispute:
     return dispute
 
 
-def dispute_read(*, actor: Any, member: Member | None, dispute_id: int) -> Dispute:
+def dispute_read(
+    *, actor: ActorLike, member: Member | None, dispute_id: int
+) -> Dispute:
     """One dispute the caller may see, audited (`dispute.view`)."""
     dispute = dispute_get(member=member, dispute_id=dispute_id)
     audit_record(
@@ -68,7 +72,7 @@ def dispute_read(*, actor: Any, member: Member | None, dispute_id: int) -> Dispu
 
 
 def dispute_open_on(
-    *, actor: Any, member: Member | None, record_id: int, claim: str
+    *, actor: ActorLike, member: Member | None, record_id: int, claim: str
 ) -> Dispute:
     """Open a dispute on the record with this id (compliance; `dispute_open`); an
     unknown id is a field error. Returns the dispute as the caller's listing
@@ -81,14 +85,14 @@ def dispute_open_on(
 
 
 def statements_list(
-    *, actor: Any, subject: Subject, paginate: Paginate[SubjectStatement]
+    *, actor: ActorLike, subject: Subject, paginate: Paginate[SubjectStatement]
 ) -> Sequence[SubjectStatement]:
     """A page of a subject's statements, oldest first, audited
     (`statement.list`)."""
     statements = SubjectStatement.objects.filter(subject=subject).order_by(
         "created_at", "id"
     )
-    page = paginate(statements)
+    page = paginate(statements) or []
     audit_record(
         actor=actor,
         action="statement.list",

@@ -3,12 +3,13 @@ a queued ingest. Same Idempotency-Key or same content from a member = same batch
 
 from __future__ import annotations
 
-from typing import IO, Any
+from typing import IO
 
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from bureau.audit.services import IDENTITY_REFUSED, audit_record
+from bureau.core.actors import ActorLike
 from bureau.core.errors import Conflict, ValidationFailed
 from bureau.records.identity import holds_identity, mask_free_text
 from bureau.records.intake import FURNISHING_FILE, file_accept, file_receive
@@ -83,7 +84,7 @@ def batch_create(
     validate_only: bool = False,
     strict: bool = False,
     idempotency_key: str | None = None,
-    actor: Any = None,
+    actor: ActorLike = None,
 ) -> tuple[Batch, bool]:
     """Store the file and queue its ingest. Returns (batch, created)."""
     if idempotency_key and holds_identity(idempotency_key):

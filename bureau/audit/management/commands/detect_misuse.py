@@ -19,10 +19,12 @@ class Command(BaseCommand):
     def handle(self, *args, dry_run: bool, **options):
         alerts = misuse_detect(dry_run=dry_run)
         for alert in alerts:
-            key = f" key={alert.api_key.prefix}" if alert.api_key_id else ""
+            key = f" key={alert.api_key.prefix}" if alert.api_key else ""
+            # Every rule's alert names a member; the column allows none.
+            member = alert.member.code if alert.member else "-"
             self.stdout.write(
                 f"{alert.rule} severity={alert.severity} "
-                f"member={alert.member.code}{key} "
+                f"member={member}{key} "
                 f"window={alert.window_start.isoformat()}/"
                 f"{alert.window_end.isoformat()} "
                 f"evidence={json.dumps(alert.evidence, sort_keys=True)}"

@@ -84,7 +84,9 @@ class Command(BaseCommand):
         with clock.at(joined):
             actors, users = self._members_and_users(password, seeding=seeding)
         notice = ""
+        history: dict[str, object]
         if seeding:
+            assert portfolio is not None and plan is not None  # built above
             stats = HistorySeeder(portfolio, plan, actors, clock).run()
             if not clock.moves:
                 notice = _(
