@@ -77,28 +77,25 @@ def _reported(name: str, sql_type: str, *, required: bool = True, **more) -> Col
     )
 
 
+def _key(name: str) -> Column:
+    """A column of the account key, read from the file and staged as it is."""
+    return Column(
+        name,
+        "text",
+        in_file=True,
+        required=True,
+        from_row=True,
+        delete_key=True,
+        not_null=True,
+    )
+
+
 # In file order: the file's header lists its columns in this order (FILE_COLUMNS),
 # and the staging table too (STAGE_COLUMNS), with the computed values in between.
 SPEC: tuple[Column, ...] = (
     Column("row_no", "integer", not_null=True),
-    Column(
-        "account_no",
-        "text",
-        in_file=True,
-        required=True,
-        from_row=True,
-        delete_key=True,
-        not_null=True,
-    ),
-    Column(
-        "id_type",
-        "text",
-        in_file=True,
-        required=True,
-        from_row=True,
-        delete_key=True,
-        not_null=True,
-    ),
+    _key("account_no"),
+    _key("id_type"),
     Column("id_number", None, in_file=True, required=True, delete_key=True),
     Column("id_hash", "text", not_null=True),
     Column("id_masked", "text", not_null=True),
