@@ -86,7 +86,6 @@ __all__ = (
 )
 
 _COLUMN_KEYS = frozenset(COLUMNS)
-_ZERO = ZERO
 
 
 @dataclass(slots=True)
@@ -250,9 +249,9 @@ def _delete_row(account_no: str, id_type: str, id_number: str, as_of: date) -> C
         role="borrower",
         loan_type="",
         currency="CNY",
-        principal=_ZERO,
-        balance=_ZERO,
-        amount_overdue=_ZERO,
+        principal=ZERO,
+        balance=ZERO,
+        amount_overdue=ZERO,
         days_overdue=0,
         status="",
         classification="",
