@@ -59,7 +59,8 @@ def normalise_name(name: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
-def _name_hash(name: str) -> str:
+def name_hash_of(name: str) -> str:
+    """Keyed digest of a normalised name, stored on an inquiry instead of the name."""
     return hmac.new(
         identity_keys.current_key(), f"name:{name}".encode(), hashlib.sha256
     ).hexdigest()
@@ -189,7 +190,7 @@ def query_run(
         id_type=data.id_type,
         id_hash=id_hash,
         id_masked=identity.mask_identity(data.id_type, normalized),
-        name_hash=_name_hash(name),
+        name_hash=name_hash_of(name),
         purpose=terms.purpose,
         consent_reference=terms.consent_reference,
         hit=subject is not None,

@@ -36,7 +36,7 @@ from members.models import Member
 from members.principals import actor_user_and_key
 from reports.models import Inquiry, Screening, ScreeningResult
 from reports.selectors import screening_results
-from reports.services.query import ContributionRequired, _name_hash, normalise_name
+from reports.services.query import ContributionRequired, name_hash_of, normalise_name
 from reports.services.screening_files import screening_file_delete
 from reports.services.terms import terms_check
 
@@ -274,7 +274,7 @@ def _commit_chunk(screening: Screening, persons: list[_Person], *, total: int) -
                 id_type=person.id_type,
                 id_hash=person.id_hash,
                 id_masked=person.id_masked,
-                name_hash=_name_hash(person.name),
+                name_hash=name_hash_of(person.name),
                 purpose=screening.purpose,
                 consent_reference=screening.consent_reference,
                 hit=subject is not None,

@@ -21,7 +21,7 @@ from bureau.records.models import Subject
 from bureau.records.services.disputes import require_compliance
 from reports.models import Inquiry, Purpose
 from reports.selectors import inquiries_about
-from reports.services.query import _name_hash, normalise_name
+from reports.services.query import name_hash_of, normalise_name
 from reports.services.report import build_report
 
 FREE_PER_YEAR = 2
@@ -88,7 +88,7 @@ def self_report_produce(*, subject: Subject, actor: ActorLike) -> dict:
             id_type=subject.id_type,
             id_hash=subject.id_hash,
             id_masked=subject.id_masked,
-            name_hash=_name_hash(normalise_name(subject.name)),
+            name_hash=name_hash_of(normalise_name(subject.name)),
             purpose=Purpose.SELF_INQUIRY,
             consent_reference="",
             hit=True,

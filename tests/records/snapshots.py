@@ -1,26 +1,12 @@
 """Comparable snapshots of stored records (ids, timestamps and batch ids left out)."""
 
+from bureau.records.columns import RECORD_COLUMNS
 from bureau.records.models import Batch, BatchError, Record, RecordMonth
 
 RECORD_FIELDS = (
     "subject__id_hash",
     "account_no",
-    "role",
-    "loan_type",
-    "currency",
-    "principal",
-    "balance",
-    "amount_overdue",
-    "days_overdue",
-    "status",
-    "classification",
-    "opened_on",
-    "due_on",
-    "first_delinquency_on",
-    "as_of",
-    "phone_hash",
-    "phone_masked",
-    "row_hash",
+    *(column.record_field for column in RECORD_COLUMNS),
 )
 COUNTERS = (
     "status",

@@ -109,6 +109,7 @@ _MESSAGE_ARGS = {
 _SOURCES = (
     "bureau/records/fileformat/reader.py",
     "bureau/records/fileformat/validation.py",
+    "bureau/records/fileformat/checks.py",
     "bureau/records/identity.py",
     "bureau/core/identity_shapes.py",
     "bureau/records/intake.py",

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from bureau.core.errors import Conflict, Forbidden, ValidationFailed
 from bureau.core.roles import FURNISHER_ROLES
+from bureau.records.columns import CORRECTABLE
 from bureau.records.fileformat.validation import (
     CLASSIFICATIONS,
     LOAN_TYPES,
@@ -127,22 +128,8 @@ class DisputeAnswerForm(forms.Form):
         ),
     )
 
-    VALUE_FIELDS = (
-        "role",
-        "loan_type",
-        "currency",
-        "principal",
-        "balance",
-        "amount_overdue",
-        "days_overdue",
-        "status",
-        "classification",
-        "opened_on",
-        "due_on",
-        "first_delinquency_on",
-        "as_of",
-        "payment_history",
-    )
+    # The upload columns a correction may change, from the column spec.
+    VALUE_FIELDS = CORRECTABLE
 
     def __init__(self, *args, record, **kwargs):
         self.record = record

@@ -19,6 +19,7 @@ import zlib
 from collections.abc import Iterator
 from typing import BinaryIO, Protocol
 
+from bureau.records.columns import FILE_COLUMNS, REQUIRED_COLUMNS
 from bureau.records.fileformat import messages as M
 from bureau.records.fileformat.errors import (
     ENCODING,
@@ -46,42 +47,9 @@ __all__ = (
     "verify_file",
 )
 
-COLUMNS = (
-    "account_no",
-    "id_type",
-    "id_number",
-    "name",
-    "role",
-    "loan_type",
-    "currency",
-    "principal",
-    "balance",
-    "amount_overdue",
-    "days_overdue",
-    "status",
-    "classification",
-    "opened_on",
-    "due_on",
-    "first_delinquency_on",
-    "as_of",
-    "phone",
-    "payment_history",
-    "action",
-)
-REQUIRED_COLUMNS = (
-    "account_no",
-    "id_type",
-    "id_number",
-    "name",
-    "loan_type",
-    "principal",
-    "balance",
-    "amount_overdue",
-    "days_overdue",
-    "status",
-    "opened_on",
-    "as_of",
-)
+# The furnishing file's columns, in header order, and those it must have: from the
+# column spec.
+COLUMNS = FILE_COLUMNS
 _COLUMN_SET = frozenset(COLUMNS)
 
 Row = tuple[int, dict[str, str] | None, list[RowError]]

@@ -22,8 +22,9 @@ from django.utils.translation import gettext as _
 from bureau.audit.services import audit_record
 from bureau.core.actors import ActorLike
 from bureau.core.errors import Conflict, Forbidden, ValidationFailed
-from bureau.records.fileformat import RowValidator
-from bureau.records.fileformat.validation import REAGING, REPORTED_FIELDS
+from bureau.records.columns import CORRECTABLE, SPEC, Column
+from bureau.records.fileformat import CleanRow, RowValidator
+from bureau.records.fileformat.validation import REAGING
 from bureau.records.history import month_status
 from bureau.records.identity import mask_free_text
 from bureau.records.models import Batch, Dispute, Record
@@ -39,9 +40,11 @@ CLAIM_MAX = cast(int, Dispute._meta.get_field("claim").max_length)
 NOTE_MAX = cast(int, Dispute._meta.get_field("answer_note").max_length)
 SYSTEM_ACTOR = "system:disputes"
 
-# What a correction may change: the reported values. The key (member, account,
-# person) and the name stay as on file; the phone is not re-sent.
-CORRECTABLE = (*REPORTED_FIELDS, "payment_history")
+# What a correction may change (CORRECTABLE, from the column spec): the reported
+# values, stored on the record, and the payment history, stored as its months.
+_CORRECTED_FIELDS = tuple(
+    c for c in SPEC if c.correctable and c.record_field is not None
+)
 # The identity number is not stored (only its HMAC), so the row validated for a
 # correction carries a stand-in that passes; the key is not re-checked or written.
 _KEY_STAND_IN = {"id_type": "other", "id_number": "on-file"}
@@ -168,11 +171,7 @@ def _correction_row(record: Record, values: dict[str, Any]) -> dict[str, str]:
         "account_no": record.account_no,
         **_KEY_STAND_IN,
         "name": record.subject.name,
-        **{
-            column: _text(getattr(record, column))
-            for column in CORRECTABLE
-            if column != "payment_history"
-        },
+        **{c.name: _text(getattr(record, c.record_field)) for c in _CORRECTED_FIELDS},
         "payment_history": "",
     }
     if "classification" not in values and (
@@ -243,34 +242,27 @@ def correction_seq(member_id: int) -> int:
     return seq_after_batch(last or 0)
 
 
+def _corrected_value(clean: CleanRow, column: Column) -> Any:
+    """The value a correction stores, by the merge's rules: a date kept earliest
+    never moves later (no re-aging)."""
+    value = getattr(clean, column.name)
+    if column.keep_earliest:
+        return Least(F(column.record_field), Value(value, output_field=DateField()))
+    return value
+
+
 def _apply_correction(record: Record, clean) -> list[str]:
     """One UPDATE of the record (first_delinquency_on never later, as in the
     merge) and its corrected months; returns the names of changed fields."""
     seq = correction_seq(record.member_id)
     changed = [
-        name
-        for name in CORRECTABLE
-        if name != "payment_history"
-        and getattr(clean, name) != getattr(record, name)
-        and not (name == "first_delinquency_on" and getattr(clean, name) is None)
+        c.name
+        for c in _CORRECTED_FIELDS
+        if getattr(clean, c.name) != getattr(record, c.record_field)
+        and not (c.keep_earliest and getattr(clean, c.name) is None)
     ]
     Record.objects.filter(pk=record.pk).update(
-        role=clean.role,
-        loan_type=clean.loan_type,
-        currency=clean.currency,
-        principal=clean.principal,
-        balance=clean.balance,
-        amount_overdue=clean.amount_overdue,
-        days_overdue=clean.days_overdue,
-        status=clean.status,
-        classification=clean.classification,
-        opened_on=clean.opened_on,
-        due_on=clean.due_on,
-        first_delinquency_on=Least(
-            F("first_delinquency_on"),
-            Value(clean.first_delinquency_on, output_field=DateField()),
-        ),
-        as_of=clean.as_of,
+        **{c.record_field: _corrected_value(clean, c) for c in _CORRECTED_FIELDS},
         row_hash=row_hash(clean),
         furnished_seq=seq,
         suppressed=False,

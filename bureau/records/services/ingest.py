@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import operator
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -31,7 +32,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from bureau.core.prefetch import prefetch
-from bureau.records import identity, identity_keys
+from bureau.records import columns, identity, identity_keys
 from bureau.records.events import batch_finished
 from bureau.records.fileformat import (
     CleanRow,
@@ -41,7 +42,6 @@ from bureau.records.fileformat import (
     open_rows,
     verify_file,
 )
-from bureau.records.fileformat.validation import REPORTED_FIELDS
 from bureau.records.history import month_status
 from bureau.records.models import Batch, BatchError, BatchSubject
 from bureau.records.selectors import batches_ahead, contribution_cache_key
@@ -81,6 +81,9 @@ class Chunk:
     lifts: list[tuple[str, str, str]] = field(default_factory=list)
 
 
+_REPORTED = operator.attrgetter(*columns.REPORTED_FIELDS)
+
+
 def row_hash(clean: CleanRow) -> str:
     """Digest of everything a row reports: a report equal to the one on file (same
     as_of, same digest) is `unchanged`."""
@@ -91,12 +94,25 @@ def row_hash(clean: CleanRow) -> str:
             str(value)
             for value in (
                 clean.name,
-                *(getattr(clean, name) for name in REPORTED_FIELDS),
+                *_REPORTED(clean),
                 clean.phone,
                 clean.payment_history,
             )
         )
     return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+
+# stage_tuple's part taken from the validated row, and the same for a delete: the
+# row's key, as_of and action; None for what a delete does not report.
+_FROM_ROW = operator.attrgetter(*columns.STAGE_FROM_ROW)
+_DELETE_KEEPS = frozenset((*columns.DELETE_REQUIRED_COLUMNS, "action"))
+
+
+def _delete_from_row(clean: CleanRow) -> tuple:
+    return tuple(
+        getattr(clean, name) if name in _DELETE_KEEPS else None
+        for name in columns.STAGE_FROM_ROW
+    )
 
 
 def stage_tuple(
@@ -105,43 +121,34 @@ def stage_tuple(
     chain: identity_keys.KeyChain,
     id_hash: str | None = None,
 ) -> tuple:
-    """The COPY row for `ingest_stage`: identity hashed (current key, or the hash
-    the caller already computed) and masked, clear text dropped."""
+    """The COPY row for `ingest_stage`, in `columns.STAGE_COLUMNS` order: the
+    computed values (`columns.STAGE_DERIVED`), then the row's own: identity hashed
+    (current key, or the hash the caller already computed) and masked, clear text
+    dropped."""
     id_hash = id_hash or chain.current_hash(clean.id_type, clean.id_number)
     id_masked = identity.mask_identity(clean.id_type, clean.id_number)
     if clean.action == "delete":
         return (
             row_no,
-            "delete",
-            clean.id_type,
             id_hash,
             id_masked,
-            None,
-            clean.account_no,
-            *([None] * (len(REPORTED_FIELDS) - 1)),  # all but as_of, the last
-            clean.as_of,
-            None,
             None,
             None,
             None,
             row_hash(clean),
+            *_delete_from_row(clean),
         )
     phone_hash = chain.phone_hash(clean.phone) if clean.phone else None
     phone_masked = identity.mask_phone(clean.phone) if clean.phone else None
     return (
         row_no,
-        "upsert",
-        clean.id_type,
         id_hash,
         id_masked,
-        clean.name,
-        clean.account_no,
-        *(getattr(clean, name) for name in REPORTED_FIELDS),
         phone_hash,
         phone_masked,
-        clean.payment_history,
         month_status(clean.status, clean.days_overdue),
         row_hash(clean),
+        *_FROM_ROW(clean),
     )
 
 
@@ -197,8 +204,8 @@ def _copy_errors(batch_id: int, errors: list[RowError]) -> None:
         return
     with connection.cursor() as cursor:
         copy_sql = (
-            'COPY records_batcherror (batch_id, "row", "column", code, message, value) '
-            "FROM STDIN"
+            f"COPY {BatchError._meta.db_table}"
+            ' (batch_id, "row", "column", code, message, value) FROM STDIN'
         )
         with cursor.cursor.copy(copy_sql) as copy:
             for error in errors:

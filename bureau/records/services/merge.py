@@ -30,61 +30,31 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
-STAGE_COLUMNS = (
-    "row_no",
-    "action",
-    "id_type",
-    "id_hash",
-    "id_masked",
-    "name",
-    "account_no",
-    "role",
-    "loan_type",
-    "currency",
-    "principal",
-    "balance",
-    "amount_overdue",
-    "days_overdue",
-    "status",
-    "classification",
-    "opened_on",
-    "due_on",
-    "first_delinquency_on",
-    "as_of",
-    "phone_hash",
-    "phone_masked",
-    "payment_history",
-    "month_status",
-    "row_hash",
+from bureau.records import columns
+from bureau.records.models import (
+    BatchError,
+    BatchSubject,
+    Record,
+    RecordMonth,
+    RecordTombstone,
+    Subject,
 )
 
-_CREATE_TEMP_TABLES = """
+# Table names for the raw SQL below, from the models.
+SUBJECT = Subject._meta.db_table
+RECORD = Record._meta.db_table
+TOMBSTONE = RecordTombstone._meta.db_table
+MONTH = RecordMonth._meta.db_table
+BATCH_ERROR = BatchError._meta.db_table
+BATCH_SUBJECT = BatchSubject._meta.db_table
+
+# The staging table, its COPY column list and the Record columns the merge writes
+# all come from the column spec (bureau/records/columns.py).
+STAGE_COLUMNS = columns.STAGE_COLUMNS
+
+_CREATE_TEMP_TABLES = f"""
 CREATE TEMP TABLE IF NOT EXISTS ingest_stage (
-    row_no integer NOT NULL,
-    action text NOT NULL,
-    id_type text NOT NULL,
-    id_hash text NOT NULL,
-    id_masked text NOT NULL,
-    name text,
-    account_no text NOT NULL,
-    role text,
-    loan_type text,
-    currency text,
-    principal numeric(16, 2),
-    balance numeric(16, 2),
-    amount_overdue numeric(16, 2),
-    days_overdue integer,
-    status text,
-    classification text,
-    opened_on date,
-    due_on date,
-    first_delinquency_on date,
-    as_of date NOT NULL,
-    phone_hash text,
-    phone_masked text,
-    payment_history text,
-    month_status text,
-    row_hash text NOT NULL
+    {columns.stage_table_columns()}
 );
 CREATE TEMP TABLE IF NOT EXISTS ingest_classified (
     LIKE ingest_stage,
@@ -98,8 +68,8 @@ CREATE TEMP TABLE IF NOT EXISTS ingest_classified (
 TRUNCATE ingest_stage, ingest_classified;
 """
 
-_UPSERT_SUBJECTS = """
-INSERT INTO records_subject
+_UPSERT_SUBJECTS = f"""
+INSERT INTO {SUBJECT}
        (id_type, id_hash, key_version, id_masked, name, name_as_of, name_seq,
         created_at)
 SELECT DISTINCT ON (id_type, id_hash)
@@ -114,14 +84,14 @@ ON CONFLICT (id_type, id_hash) DO UPDATE
    SET name = EXCLUDED.name, name_as_of = EXCLUDED.name_as_of,
        name_seq = EXCLUDED.name_seq
  WHERE (EXCLUDED.name_as_of, EXCLUDED.name_seq)
-     > (records_subject.name_as_of, records_subject.name_seq)
+     > ({SUBJECT}.name_as_of, {SUBJECT}.name_seq)
 """
 
 # One row per staged row with its outcome. `rank` > 1: a later report of the same
 # key in this chunk (newer as_of, or the same as_of further down the file).
 # `r.batch_id` = this batch: an earlier chunk of the same file. An identical report
 # (same as_of, same digest) is unchanged whatever its place: it would write nothing.
-_CLASSIFY = """
+_CLASSIFY = f"""
 INSERT INTO ingest_classified
 SELECT s.*, %(seq_base)s + s.row_no, sub.id, r.id, t.as_of, t.furnished_seq,
        CASE
@@ -154,18 +124,18 @@ SELECT s.*, %(seq_base)s + s.row_no, sub.id, r.id, t.as_of, t.furnished_seq,
                  ORDER BY as_of DESC, row_no DESC
                ) AS rank
           FROM ingest_stage) ranked USING (row_no)
-  LEFT JOIN records_subject sub
+  LEFT JOIN {SUBJECT} sub
          ON sub.id_type = s.id_type AND sub.id_hash = s.id_hash
-  LEFT JOIN records_record r
+  LEFT JOIN {RECORD} r
          ON r.member_id = %(member_id)s AND r.subject_id = sub.id
         AND r.account_no = s.account_no
-  LEFT JOIN records_recordtombstone t
+  LEFT JOIN {TOMBSTONE} t
          ON t.member_id = %(member_id)s AND t.subject_id = sub.id
         AND t.account_no = s.account_no
 """
 
-_REAGING_ERRORS = """
-INSERT INTO records_batcherror (batch_id, "row", "column", code, message, value)
+_REAGING_ERRORS = f"""
+INSERT INTO {BATCH_ERROR} (batch_id, "row", "column", code, message, value)
 SELECT %(batch_id)s, row_no, 'first_delinquency_on', 'reaging',
        'Would move first_delinquency_on later than the date already on file '
        '(re-aging is not allowed).',
@@ -173,11 +143,42 @@ SELECT %(batch_id)s, row_no, 'first_delinquency_on', 'reaging',
   FROM ingest_classified WHERE outcome = 'reaging'
 """
 
-_RECORD_FIELDS = (
-    "role, loan_type, currency, principal, balance, amount_overdue, days_overdue, "
-    "status, classification, opened_on, due_on, first_delinquency_on, as_of, "
-    "phone_hash, phone_masked, row_hash, furnished_seq"
-)
+
+def _insert_value(column: columns.Column) -> str:
+    """The staged value as the Record column stores it."""
+    if column.empty_when_null:
+        return f"coalesce({column.name}, '')"
+    return column.name
+
+
+def _update_value(column: columns.Column) -> str:
+    """`SET field = …` of an update: the later report's value, except where the
+    spec says otherwise."""
+    new = f"c.{column.name}"
+    if column.keep_earliest:
+        # never later (no re-aging); a cured account keeps its first delinquency
+        return f"LEAST(r.{column.record_field}, {new})"
+    if column.empty_when_null:
+        return f"coalesce({new}, '')"
+    return new
+
+
+def record_insert_fields() -> str:
+    """The Record fields the merge writes from a staged row, for INSERT."""
+    return ", ".join(c.record_field for c in columns.RECORD_COLUMNS)
+
+
+def record_insert_values() -> str:
+    """The staged values for `record_insert_fields()`, in the same order."""
+    return ", ".join(_insert_value(c) for c in columns.RECORD_COLUMNS)
+
+
+def record_update_assignments() -> str:
+    """The SET list of an update by a later report."""
+    return ", ".join(
+        f"{c.record_field} = {_update_value(c)}" for c in columns.RECORD_COLUMNS
+    )
+
 
 # Upserts, in one statement: the records (the later report wins), the batch's touched
 # subjects, and the months every accepted upsert row reports. Record ids come from
@@ -193,33 +194,23 @@ _RECORD_FIELDS = (
 # covers, by the same order.
 _APPLY_UPSERTS = f"""
 WITH created AS (
-  INSERT INTO records_record (member_id, subject_id, account_no, {_RECORD_FIELDS},
-                              batch_id, created_at, updated_at)
-  SELECT %(member_id)s, subject_id, account_no, role, loan_type, currency, principal,
-         balance, amount_overdue, days_overdue, status, classification, opened_on,
-         due_on, first_delinquency_on, as_of, coalesce(phone_hash, ''),
-         coalesce(phone_masked, ''), row_hash, seq, %(batch_id)s, now(), now()
+  INSERT INTO {RECORD} (member_id, subject_id, account_no, {record_insert_fields()},
+                        furnished_seq, batch_id, created_at, updated_at)
+  SELECT %(member_id)s, subject_id, account_no, {record_insert_values()},
+         seq, %(batch_id)s, now(), now()
     FROM ingest_classified
    WHERE outcome = 'create'
   RETURNING id, subject_id, account_no
 ), updated AS (
-  UPDATE records_record r SET
-      role = c.role, loan_type = c.loan_type, currency = c.currency,
-      principal = c.principal, balance = c.balance,
-      amount_overdue = c.amount_overdue, days_overdue = c.days_overdue,
-      status = c.status, classification = c.classification,
-      opened_on = c.opened_on, due_on = c.due_on,
-      -- never later (no re-aging); a cured account keeps its first delinquency
-      first_delinquency_on = LEAST(r.first_delinquency_on, c.first_delinquency_on),
-      as_of = c.as_of, phone_hash = coalesce(c.phone_hash, ''),
-      phone_masked = coalesce(c.phone_masked, ''), row_hash = c.row_hash,
+  UPDATE {RECORD} r SET
+      {record_update_assignments()},
       furnished_seq = c.seq, batch_id = %(batch_id)s, updated_at = now()
     FROM ingest_classified c
    WHERE c.outcome IN ('update', 'supersede') AND r.id = c.record_id
      AND (c.as_of, c.seq) > (r.as_of, r.furnished_seq)
   RETURNING r.subject_id
 ), touched AS (
-  INSERT INTO records_batchsubject (batch_id, subject_id)
+  INSERT INTO {BATCH_SUBJECT} (batch_id, subject_id)
   SELECT DISTINCT %(batch_id)s, subject_id
     FROM (SELECT subject_id FROM created UNION ALL SELECT subject_id FROM updated) t
   ON CONFLICT (batch_id, subject_id) DO NOTHING
@@ -240,13 +231,13 @@ WITH created AS (
    WHERE c.action = 'upsert' AND c.outcome <> 'reaging'
      AND (c.tomb_as_of IS NULL OR (c.as_of, c.seq) > (c.tomb_as_of, c.tomb_seq))
 ), new_months AS (
-  INSERT INTO records_recordmonth (record_id, month, status, as_of, furnished_seq)
+  INSERT INTO {MONTH} (record_id, month, status, as_of, furnished_seq)
   SELECT DISTINCT ON (record_id, month) record_id, month, status, as_of, seq
     FROM reported
    WHERE created AND record_id IS NOT NULL
    ORDER BY record_id, month, as_of DESC, seq DESC
 )
-INSERT INTO records_recordmonth (record_id, month, status, as_of, furnished_seq)
+INSERT INTO {MONTH} (record_id, month, status, as_of, furnished_seq)
 SELECT DISTINCT ON (record_id, month) record_id, month, status, as_of, seq
   FROM reported
  WHERE NOT created
@@ -255,15 +246,15 @@ ON CONFLICT (record_id, month) DO UPDATE
    SET status = EXCLUDED.status, as_of = EXCLUDED.as_of,
        furnished_seq = EXCLUDED.furnished_seq
  WHERE (EXCLUDED.as_of, EXCLUDED.furnished_seq)
-     > (records_recordmonth.as_of, records_recordmonth.furnished_seq)
+     > ({MONTH}.as_of, {MONTH}.furnished_seq)
    AND (EXCLUDED.as_of, EXCLUDED.status)
-       IS DISTINCT FROM (records_recordmonth.as_of, records_recordmonth.status)
+       IS DISTINCT FROM ({MONTH}.as_of, {MONTH}.status)
 """
 
 # Deletes, by key: remove the record when the delete is the later report; in every
 # case erase the months it follows in furnishing order and keep a tombstone, so the
 # outcome does not depend on whether the delete came before or after other reports.
-_DELETE_RECORDS = """
+_DELETE_RECORDS = f"""
 WITH deletes AS (
   SELECT DISTINCT ON (subject_id, account_no) subject_id, account_no, as_of, seq
     FROM ingest_classified
@@ -272,31 +263,31 @@ WITH deletes AS (
 ), affected AS (
   SELECT r.id, r.subject_id, d.as_of, d.seq,
          (r.as_of, r.furnished_seq) < (d.as_of, d.seq) AS doomed
-    FROM deletes d JOIN records_record r
+    FROM deletes d JOIN {RECORD} r
       ON r.member_id = %(member_id)s AND r.subject_id = d.subject_id
      AND r.account_no = d.account_no
 ), forgotten AS (
   -- all months of a record that goes; the earlier ones of one that stays
-  DELETE FROM records_recordmonth m
+  DELETE FROM {MONTH} m
    USING affected a
    WHERE m.record_id = a.id
      AND (a.doomed OR (m.as_of, m.furnished_seq) < (a.as_of, a.seq))
 ), gone AS (
-  DELETE FROM records_record r USING affected a
+  DELETE FROM {RECORD} r USING affected a
    WHERE r.id = a.id AND a.doomed
   RETURNING r.subject_id
 ), touched AS (
-  INSERT INTO records_batchsubject (batch_id, subject_id)
+  INSERT INTO {BATCH_SUBJECT} (batch_id, subject_id)
   SELECT DISTINCT %(batch_id)s, subject_id FROM gone
   ON CONFLICT (batch_id, subject_id) DO NOTHING
 ), tombstones AS (
-  INSERT INTO records_recordtombstone
+  INSERT INTO {TOMBSTONE}
          (member_id, subject_id, account_no, as_of, furnished_seq)
   SELECT %(member_id)s, subject_id, account_no, as_of, seq FROM deletes
   ON CONFLICT (member_id, account_no, subject_id) DO UPDATE
      SET as_of = EXCLUDED.as_of, furnished_seq = EXCLUDED.furnished_seq
    WHERE (EXCLUDED.as_of, EXCLUDED.furnished_seq)
-       > (records_recordtombstone.as_of, records_recordtombstone.furnished_seq)
+       > ({TOMBSTONE}.as_of, {TOMBSTONE}.furnished_seq)
 )
 SELECT count(*) FROM gone
 """
@@ -400,7 +391,7 @@ class PlannerStatistics:
     ANALYZE runs between chunks, outside their transactions (it must not hold its
     lock while a chunk merges), each time the batch has doubled what was known."""
 
-    TABLES = ("records_subject", "records_record")
+    TABLES = (SUBJECT, RECORD)
     MIN_ROWS = 50_000
 
     def __init__(self) -> None:
@@ -412,7 +403,8 @@ class PlannerStatistics:
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT greatest(coalesce(max(reltuples), 0), 0)::bigint"
-                " FROM pg_class WHERE relname = 'records_record'"
+                " FROM pg_class WHERE relname = %s",
+                [RECORD],
             )
             return cursor.fetchone()[0]
 

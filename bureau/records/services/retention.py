@@ -29,7 +29,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from bureau.audit.services import audit_record, redact_identity
-from bureau.records.fileformat.validation import _years_before
+from bureau.records.fileformat.validation import years_before
 from bureau.records.services.aggregate import profiles_refresh_and_alert
 from bureau.records.services.ingest import MEMBER_LOCK_SPACE
 
@@ -77,7 +77,7 @@ class PurgeResult:
 def retention_cutoff(*, now: datetime | None = None) -> date:
     """Records that ended on or before this date are due for purging."""
     today = timezone.localdate(now) if now else timezone.localdate()
-    return _years_before(today, settings.BUREAU_RETENTION_YEARS)
+    return years_before(today, settings.BUREAU_RETENTION_YEARS)
 
 
 def _purge_chunk(cursor, *, cutoff: date, limit: int) -> tuple[int, PurgeResult]:
