@@ -62,6 +62,14 @@ class Column:
     # An update never moves it later: a cured account keeps its first delinquency.
     keep_earliest: bool = False
 
+    @property
+    def field(self) -> str:
+        """The Record field, for a column stored on Record (RECORD_COLUMNS, and
+        every correctable column); ValueError for the others."""
+        if self.record_field is None:
+            raise ValueError(f"{self.name} is not stored on Record")
+        return self.record_field
+
 
 def _reported(name: str, sql_type: str, *, required: bool = True, **more) -> Column:
     return Column(

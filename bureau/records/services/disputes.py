@@ -171,7 +171,7 @@ def _correction_row(record: Record, values: dict[str, Any]) -> dict[str, str]:
         "account_no": record.account_no,
         **_KEY_STAND_IN,
         "name": record.subject.name,
-        **{c.name: _text(getattr(record, c.record_field)) for c in _CORRECTED_FIELDS},
+        **{c.name: _text(getattr(record, c.field)) for c in _CORRECTED_FIELDS},
         "payment_history": "",
     }
     if "classification" not in values and (
@@ -247,7 +247,7 @@ def _corrected_value(clean: CleanRow, column: Column) -> Any:
     never moves later (no re-aging)."""
     value = getattr(clean, column.name)
     if column.keep_earliest:
-        return Least(F(column.record_field), Value(value, output_field=DateField()))
+        return Least(F(column.field), Value(value, output_field=DateField()))
     return value
 
 
@@ -258,11 +258,11 @@ def _apply_correction(record: Record, clean) -> list[str]:
     changed = [
         c.name
         for c in _CORRECTED_FIELDS
-        if getattr(clean, c.name) != getattr(record, c.record_field)
+        if getattr(clean, c.name) != getattr(record, c.field)
         and not (c.keep_earliest and getattr(clean, c.name) is None)
     ]
     Record.objects.filter(pk=record.pk).update(
-        **{c.record_field: _corrected_value(clean, c) for c in _CORRECTED_FIELDS},
+        **{c.field: _corrected_value(clean, c) for c in _CORRECTED_FIELDS},
         row_hash=row_hash(clean),
         furnished_seq=seq,
         suppressed=False,

@@ -165,7 +165,7 @@ def _update_value(column: columns.Column) -> str:
 
 def record_insert_fields() -> str:
     """The Record fields the merge writes from a staged row, for INSERT."""
-    return ", ".join(c.record_field for c in columns.RECORD_COLUMNS)
+    return ", ".join(c.field for c in columns.RECORD_COLUMNS)
 
 
 def record_insert_values() -> str:
