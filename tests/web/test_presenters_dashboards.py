@@ -5,13 +5,21 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from bureau.audit.models import Alert
 from web import presenters_dashboards as presenter
 from web import selectors_dashboards as selectors
 
 NOW = timezone.make_aware(datetime(2026, 3, 10, 15, 0))
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The labels are read in English, whatever language an earlier test left
+    active (the site's default is zh-hans)."""
+    with translation.override("en"):
+        yield
 
 
 def figures(
