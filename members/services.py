@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from bureau.audit.services import AuditDetailsError, audit_record, refuse_identity
 from bureau.core.actors import ActorLike
 from bureau.core.errors import Conflict, ValidationFailed
+from bureau.core.identity_shapes import mask_free_text
 from bureau.core.roles import BUREAU_ROLES, MEMBER_ROLES, Role
 from members import keycache, keys
 from members.models import ApiKey, Member, User
@@ -59,7 +60,9 @@ def member_create(
 
 
 def _clean_reason(reason: str | None) -> str:
-    reason = (reason or "").strip()
+    """A reason is free text: an identity number or phone in it is masked (as in
+    dispute claims and alert notes), not refused."""
+    reason = mask_free_text((reason or "").strip())
     if not reason or len(reason) > REASON_MAX:
         raise ValidationFailed(
             errors={
